@@ -1,0 +1,131 @@
+//! The shared HTTP client (one connection pool per [`crate::ServiceClient`]) and the mapping of
+//! transport failures to the Node error codes the SDK reports.
+//!
+//! TLS is rustls with the `ring` provider. Trusted roots are Mozilla's CA list from
+//! `webpki-roots` — the same list Node bundles and trusts by default (Node ignores the system
+//! store unless told otherwise) — plus the PEM certificates of `extra_ca_pem`, which is where
+//! `NODE_EXTRA_CA_CERTS` goes. HTTP/1.1 only, like Node's `https` module.
+
+use crate::proxy::ProxyRule;
+use crate::Error;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
+use std::error::Error as StdError;
+use std::sync::Arc;
+
+/// Builds the HTTP client.
+pub(crate) fn build_http_client(
+  proxy: Option<ProxyRule>,
+  extra_ca_pem: Option<&[u8]>,
+) -> Result<reqwest::Client, Error> {
+  let mut roots = rustls::RootCertStore::empty();
+  roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+  if let Some(pem) = extra_ca_pem {
+    for cert in CertificateDer::pem_slice_iter(pem) {
+      let cert =
+        cert.map_err(|e| Error::InvalidArgument(format!("invalid extra CA certificate: {e}")))?;
+      roots
+        .add(cert)
+        .map_err(|e| Error::InvalidArgument(format!("invalid extra CA certificate: {e}")))?;
+    }
+  }
+  let tls =
+    rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+      .with_safe_default_protocol_versions()
+      .map_err(|e| Error::InvalidArgument(format!("TLS setup failed: {e}")))?
+      .with_root_certificates(roots)
+      .with_no_client_auth();
+  let builder = reqwest::Client::builder()
+    .tls_backend_preconfigured(tls)
+    .http1_only()
+    .redirect(reqwest::redirect::Policy::none())
+    .no_proxy();
+  let builder = match proxy {
+    Some(rule) => builder.proxy(reqwest::Proxy::custom(move |url| rule.proxy_for(url))),
+    None => builder,
+  };
+  builder
+    .build()
+    .map_err(|e| Error::InvalidArgument(format!("HTTP client setup failed: {e}")))
+}
+
+/// The Node error code and message the SDK would report for a reqwest failure; `host` and
+/// `port` are the request target's.
+pub(crate) fn transport_failure(error: &reqwest::Error, host: &str, port: u16) -> (String, String) {
+  let mut source: Option<&(dyn StdError + 'static)> = Some(error);
+  let mut dns = false;
+  while let Some(current) = source {
+    if current.to_string().starts_with("dns error") {
+      dns = true;
+    }
+    if let Some(tls) = current.downcast_ref::<rustls::Error>() {
+      return (tls_code(tls).to_owned(), tls.to_string());
+    }
+    if let Some(io) = current.downcast_ref::<std::io::Error>() {
+      if dns {
+        return node_error("ENOTFOUND", format!("getaddrinfo ENOTFOUND {host}"));
+      }
+      use std::io::ErrorKind::*;
+      match io.kind() {
+        ConnectionRefused => {
+          return node_error(
+            "ECONNREFUSED",
+            format!("connect ECONNREFUSED {host}:{port}"),
+          )
+        }
+        TimedOut => return node_error("ETIMEDOUT", format!("connect ETIMEDOUT {host}:{port}")),
+        ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof => {
+          return node_error("ECONNRESET", "read ECONNRESET".to_owned())
+        }
+        _ => {}
+      }
+      // An io::Error's `source()` skips the error it wraps (rustls errors sit there, sometimes
+      // inside another io::Error), so descend into it directly.
+      if let Some(inner) = io.get_ref() {
+        source = Some(inner as &(dyn StdError + 'static));
+        continue;
+      }
+    }
+    if let Some(hyper_error) = current.downcast_ref::<hyper::Error>() {
+      if hyper_error.is_incomplete_message() || hyper_error.is_canceled() {
+        return node_error("ECONNRESET", "socket hang up".to_owned());
+      }
+    }
+    source = current.source();
+  }
+  if dns {
+    return node_error("ENOTFOUND", format!("getaddrinfo ENOTFOUND {host}"));
+  }
+  node_error("REQUEST_SEND_ERROR", error_chain(error))
+}
+
+fn node_error(code: &str, message: String) -> (String, String) {
+  (code.to_owned(), message)
+}
+
+fn error_chain(error: &reqwest::Error) -> String {
+  let mut message = error.to_string();
+  let mut source = error.source();
+  while let Some(current) = source {
+    message.push_str(": ");
+    message.push_str(&current.to_string());
+    source = current.source();
+  }
+  message
+}
+
+/// Node's (OpenSSL's) code for a certificate problem.
+fn tls_code(error: &rustls::Error) -> &'static str {
+  use rustls::CertificateError::*;
+  match error {
+    rustls::Error::InvalidCertificate(cert) => match cert {
+      UnknownIssuer => "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+      Expired | ExpiredContext { .. } => "CERT_HAS_EXPIRED",
+      NotValidYet | NotValidYetContext { .. } => "CERT_NOT_YET_VALID",
+      NotValidForName | NotValidForNameContext { .. } => "ERR_TLS_CERT_ALTNAME_INVALID",
+      Revoked => "CERT_REVOKED",
+      _ => "ERR_TLS_CERT_INVALID",
+    },
+    _ => "ERR_SSL_PROTOCOL_ERROR",
+  }
+}
