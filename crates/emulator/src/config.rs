@@ -1,0 +1,120 @@
+//! Emulator settings: listen address, access key and compatibility switches.
+
+use std::fmt;
+
+/// The official emulator's public, deterministic default key.
+pub const DEFAULT_ACCESS_KEY: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH";
+
+pub const DEFAULT_HOST: &str = "127.0.0.1";
+
+pub const DEFAULT_PORT: u16 = 8080;
+
+/// Why an access key was refused. Never carries the key itself.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AccessKeyError {
+  #[error("the access key must be at least 32 bytes long")]
+  TooShort,
+  #[error("the access key must not start or end with whitespace")]
+  SurroundingWhitespace,
+  #[error("the access key must not contain ';'")]
+  Semicolon,
+  #[error("the access key must not contain control characters")]
+  ControlCharacter,
+}
+
+/// Checks the emulator's access-key rules: at least 32 UTF-8 bytes, no surrounding whitespace,
+/// no `;` (it would break the connection string), no control characters.
+pub fn validate_access_key(key: &str) -> Result<(), AccessKeyError> {
+  if key.len() < 32 {
+    return Err(AccessKeyError::TooShort);
+  }
+  if key.trim() != key {
+    return Err(AccessKeyError::SurroundingWhitespace);
+  }
+  if key.contains(';') {
+    return Err(AccessKeyError::Semicolon);
+  }
+  if key.chars().any(char::is_control) {
+    return Err(AccessKeyError::ControlCharacter);
+  }
+  Ok(())
+}
+
+/// How an emulator is set up.
+#[derive(Clone)]
+pub struct EmulatorConfig {
+  /// Host to bind: an IP address or `localhost` (binds 127.0.0.1 and, when available, [::1]).
+  pub host: String,
+  /// Port to bind; 0 picks a free port.
+  pub port: u16,
+  /// Key that signs REST and client tokens; see [`validate_access_key`].
+  pub access_key: String,
+  /// Accepts any JWT whose audience contains `https://webpubsub.azure.com`, checking only its
+  /// lifetime (for server SDKs using a TokenCredential). Off by default.
+  pub allow_unvalidated_entra_tokens: bool,
+}
+
+impl Default for EmulatorConfig {
+  fn default() -> Self {
+    EmulatorConfig {
+      host: DEFAULT_HOST.to_owned(),
+      port: DEFAULT_PORT,
+      access_key: DEFAULT_ACCESS_KEY.to_owned(),
+      allow_unvalidated_entra_tokens: false,
+    }
+  }
+}
+
+impl EmulatorConfig {
+  pub fn validate(&self) -> Result<(), AccessKeyError> {
+    validate_access_key(&self.access_key)
+  }
+}
+
+impl fmt::Debug for EmulatorConfig {
+  fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    f.debug_struct("EmulatorConfig")
+      .field("host", &self.host)
+      .field("port", &self.port)
+      .field("access_key", &"<redacted>")
+      .field(
+        "allow_unvalidated_entra_tokens",
+        &self.allow_unvalidated_entra_tokens,
+      )
+      .finish()
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn default_key_is_valid() {
+    assert_eq!(validate_access_key(DEFAULT_ACCESS_KEY), Ok(()));
+  }
+
+  #[test]
+  fn rejects_bad_keys() {
+    let long = "A".repeat(32);
+    assert_eq!(validate_access_key("short"), Err(AccessKeyError::TooShort));
+    assert_eq!(
+      validate_access_key(&format!(" {long}")),
+      Err(AccessKeyError::SurroundingWhitespace)
+    );
+    assert_eq!(
+      validate_access_key(&format!("{long};")),
+      Err(AccessKeyError::Semicolon)
+    );
+    assert_eq!(
+      validate_access_key(&format!("{long}\u{7}x")),
+      Err(AccessKeyError::ControlCharacter)
+    );
+  }
+
+  #[test]
+  fn debug_hides_the_key() {
+    let text = format!("{:?}", EmulatorConfig::default());
+    assert!(!text.contains(DEFAULT_ACCESS_KEY));
+  }
+}

@@ -1,0 +1,27 @@
+//! A local emulator of the Azure Web PubSub data plane: the REST API and the WebSocket client
+//! endpoint, in memory, for development and tests.
+//!
+//! Modules:
+//! - [`config`]: listen address, access key and compatibility switches.
+//! - [`server`]: binding, serving and graceful shutdown ([`start`], [`run`], [`app`]).
+//! - [`state`]: hubs, connections, groups and users, and message fan-out.
+//! - [`rest`]: the data-plane REST routes under `/api`.
+//! - [`auth`]: REST bearer-token and client access-token checks.
+//! - [`error`]: REST error responses in the service's shapes.
+//! - [`odata`]: OData filters selecting connections.
+//! - [`roles`]: role patterns and runtime permission grants.
+//! - [`ws`]: the WebSocket client endpoint `/client/hubs/{hub}`.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod odata;
+pub mod rest;
+pub mod roles;
+pub mod server;
+pub mod state;
+pub mod ws;
+
+pub use config::EmulatorConfig;
+pub use server::{app, run, start, RunningEmulator};
+pub use state::{EmulatorState, SharedState};

@@ -1,0 +1,178 @@
+//! Binding, serving and graceful shutdown.
+//!
+//! Shutdown order: stop accepting, cancel the shared token so WebSocket tasks send their close
+//! frames, then wait (bounded) for in-flight requests and tracked tasks to end.
+
+use std::future::{Future, IntoFuture};
+use std::io;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::time::Duration;
+
+use axum::routing::get;
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::task::{JoinHandle, JoinSet};
+
+use crate::config::EmulatorConfig;
+use crate::state::{EmulatorState, SharedState};
+
+/// How long shutdown waits for connections and WebSocket tasks before dropping them.
+pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The whole HTTP surface: REST API, health and the WebSocket client endpoint.
+pub fn app(state: SharedState) -> Router {
+  Router::new()
+    .merge(crate::rest::router(state.clone()))
+    .route("/client/hubs/{hub}", get(crate::ws::handler))
+    .route("/client/", get(crate::ws::handler))
+    .with_state(state)
+}
+
+/// Serves `app(state)` on every listener until `shutdown` completes or the state's shutdown
+/// token is cancelled, then shuts down gracefully.
+pub async fn run(
+  listeners: Vec<TcpListener>,
+  state: SharedState,
+  shutdown: impl Future<Output = ()>,
+) {
+  let app = app(state.clone());
+  let mut servers = JoinSet::new();
+  for listener in listeners {
+    let stop = state.shutdown.clone();
+    let server = axum::serve(listener, app.clone())
+      .with_graceful_shutdown(async move { stop.cancelled().await })
+      .into_future();
+    servers.spawn(server);
+  }
+  tokio::select! {
+    _ = shutdown => {}
+    _ = state.shutdown.cancelled() => {}
+  }
+  state.shutdown.cancel();
+  state.tasks.close();
+  let drained = async {
+    while servers.join_next().await.is_some() {}
+    state.tasks.wait().await;
+  };
+  // Past the bound, the remaining connections are dropped with `servers`.
+  let _ = tokio::time::timeout(SHUTDOWN_TIMEOUT, drained).await;
+}
+
+/// A started emulator; see [`start`].
+pub struct RunningEmulator {
+  state: SharedState,
+  local_addrs: Vec<SocketAddr>,
+  server: JoinHandle<()>,
+}
+
+/// The listeners for a configured host: `localhost` binds 127.0.0.1 and, when available, [::1]
+/// on the same port; any other host binds its first resolved address.
+async fn bind(host: &str, port: u16) -> io::Result<Vec<TcpListener>> {
+  if host.eq_ignore_ascii_case("localhost") {
+    let v4 = TcpListener::bind((IpAddr::from([127, 0, 0, 1]), port)).await?;
+    let bound_port = v4.local_addr()?.port();
+    let mut listeners = vec![v4];
+    if let Ok(v6) = TcpListener::bind((IpAddr::from(Ipv6Addr::LOCALHOST), bound_port)).await {
+      listeners.push(v6);
+    }
+    return Ok(listeners);
+  }
+  let host = host.trim_start_matches('[').trim_end_matches(']');
+  Ok(vec![TcpListener::bind((host, port)).await?])
+}
+
+/// Validates the configuration, binds and starts serving in a background task.
+pub async fn start(config: EmulatorConfig) -> io::Result<RunningEmulator> {
+  config
+    .validate()
+    .map_err(|error| io::Error::new(io::ErrorKind::InvalidInput, error))?;
+  let listeners = bind(&config.host, config.port).await?;
+  let local_addrs = listeners
+    .iter()
+    .map(TcpListener::local_addr)
+    .collect::<io::Result<Vec<_>>>()?;
+  let state = EmulatorState::new(config);
+  let server = tokio::spawn(run(listeners, state.clone(), std::future::pending()));
+  Ok(RunningEmulator {
+    state,
+    local_addrs,
+    server,
+  })
+}
+
+impl RunningEmulator {
+  /// The first bound address.
+  pub fn local_addr(&self) -> SocketAddr {
+    self.local_addrs[0]
+  }
+
+  /// Every bound address (two for `localhost` when IPv6 is available).
+  pub fn local_addrs(&self) -> &[SocketAddr] {
+    &self.local_addrs
+  }
+
+  pub fn host(&self) -> &str {
+    &self.state.config.host
+  }
+
+  pub fn port(&self) -> u16 {
+    self.local_addr().port()
+  }
+
+  /// `http://<host>:<port>` with the host as configured (`0.0.0.0`/`::` shown as `localhost`).
+  pub fn endpoint(&self) -> String {
+    format!("http://{}:{}", display_host(self.host()), self.port())
+  }
+
+  /// `Endpoint=<endpoint>;AccessKey=<key>;Version=1.0;`
+  pub fn connection_string(&self) -> String {
+    format!(
+      "Endpoint={};AccessKey={};Version=1.0;",
+      self.endpoint(),
+      self.state.config.access_key
+    )
+  }
+
+  /// `ws://<host>:<port>/client/hubs/{hub}`, the template clients connect to.
+  pub fn client_endpoint(&self) -> String {
+    format!(
+      "ws://{}:{}/client/hubs/{{hub}}",
+      display_host(self.host()),
+      self.port()
+    )
+  }
+
+  /// The shared state (hubs and connections), for embedding and tests.
+  pub fn state(&self) -> &SharedState {
+    &self.state
+  }
+
+  /// Stops accepting, closes WebSocket clients with 1001 and waits (bounded) for the rest.
+  pub async fn shutdown(self) {
+    self.state.shutdown.cancel();
+    let _ = self.server.await;
+  }
+}
+
+/// How a host appears in URLs: wildcard addresses become `localhost`, IPv6 gets brackets.
+fn display_host(host: &str) -> String {
+  match host.parse::<IpAddr>() {
+    Ok(ip) if ip.is_unspecified() => "localhost".to_owned(),
+    Ok(IpAddr::V6(v6)) => format!("[{v6}]"),
+    _ => host.to_owned(),
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn hosts_are_displayed_like_urls() {
+    assert_eq!(display_host("127.0.0.1"), "127.0.0.1");
+    assert_eq!(display_host("localhost"), "localhost");
+    assert_eq!(display_host("0.0.0.0"), "localhost");
+    assert_eq!(display_host("::1"), "[::1]");
+    assert_eq!(display_host("::"), "localhost");
+  }
+}

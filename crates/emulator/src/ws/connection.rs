@@ -1,0 +1,565 @@
+//! The task behind one logical client connection: it writes queued messages to the WebSocket in the
+//! client's protocol, runs the client's requests, and outlives dropped transports of reliable clients
+//! until they recover or the recovery window ends.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use tokio::sync::mpsc;
+use tokio::time::{timeout, Instant};
+
+use crate::roles::GroupAction;
+use crate::state::{Connection, DataMessage, Hub, MessageSource, Outbound, Selection, SharedState};
+use crate::ws::events::{self, UserEvent, RAW_MESSAGE_EVENT};
+use crate::ws::json_protocol::{self, AckErrorName, Payload, Request};
+use crate::ws::raw::{self, RawMode};
+use crate::ws::recovery::RECOVERY_WINDOW;
+use crate::ws::reliable::ReliableBuffer;
+
+/// Close codes the endpoint sends besides the ones in [`crate::state`].
+pub mod close_code {
+  pub const GOING_AWAY: u16 = 1001;
+  pub const UNSUPPORTED_DATA: u16 = 1003;
+  pub const INVALID_PAYLOAD: u16 = 1007;
+  pub const POLICY_VIOLATION: u16 = 1008;
+  pub const MESSAGE_TOO_BIG: u16 = 1009;
+  pub const INTERNAL_ERROR: u16 = 1011;
+}
+
+/// How long the endpoint waits for a peer to take its last frames before dropping the socket.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Most bytes of a close frame's reason.
+const MAX_CLOSE_REASON_BYTES: usize = 123;
+
+/// The client protocol of a connection, with its protocol-specific state.
+pub enum ClientProtocol {
+  Raw(RawMode),
+  Json,
+  Reliable(Box<ReliableBuffer>),
+}
+
+impl ClientProtocol {
+  fn is_json(&self) -> bool {
+    !matches!(self, ClientProtocol::Raw(_))
+  }
+}
+
+/// Everything one logical connection's task owns.
+pub struct Session {
+  state: SharedState,
+  hub: Arc<Hub>,
+  conn: Arc<Connection>,
+  outbound: mpsc::Receiver<Outbound>,
+  protocol: ClientProtocol,
+  /// Ack ids of requests that succeeded, for `Duplicate` answers.
+  processed_acks: HashSet<u64>,
+  /// New transports of a reliable connection, from recovery requests.
+  transports: Option<mpsc::Receiver<Box<WebSocket>>>,
+}
+
+/// How a connection ends.
+enum Ending {
+  /// The service closes the connection; JSON clients first get `system/disconnected` when `notify`.
+  Close {
+    code: u16,
+    reason: Cow<'static, str>,
+    notify: bool,
+  },
+  /// The client closed the connection or the transport is gone for good.
+  Gone,
+}
+
+impl Ending {
+  fn close(code: u16, reason: impl Into<Cow<'static, str>>) -> Self {
+    Ending::Close {
+      code,
+      reason: reason.into(),
+      notify: false,
+    }
+  }
+}
+
+/// What woke the task up.
+enum Wake {
+  Shutdown,
+  ClosedByService,
+  Outbound(Option<Outbound>),
+  Frame(Option<Result<Message, axum::Error>>),
+  Transport(Option<Box<WebSocket>>),
+  RecoveryExpired,
+}
+
+/// The result of writing one frame.
+enum Sent {
+  Ok,
+  /// The transport is broken.
+  Failed,
+  /// Shutdown or a service close interrupted a write the peer did not take.
+  Interrupted,
+}
+
+impl Session {
+  pub fn new(
+    state: SharedState,
+    hub: Arc<Hub>,
+    conn: Arc<Connection>,
+    outbound: mpsc::Receiver<Outbound>,
+    protocol: ClientProtocol,
+  ) -> Self {
+    Session {
+      state,
+      hub,
+      conn,
+      outbound,
+      protocol,
+      processed_acks: HashSet::new(),
+      transports: None,
+    }
+  }
+
+  /// Serves the connection until it ends, then removes it from the hub.
+  pub async fn run(mut self, socket: WebSocket, connected: Option<String>) {
+    if let ClientProtocol::Reliable(_) = self.protocol {
+      self.transports = Some(self.state.recovery.register(&self.conn.id));
+    }
+    let mut socket = Some(socket);
+    let mut recovery_deadline = None;
+    let mut ending = None;
+    if let Some(frame) = connected {
+      if let Sent::Failed = self.send(&mut socket, Message::Text(frame.into())).await {
+        ending = self.transport_lost(&mut socket, &mut recovery_deadline);
+      }
+    }
+    let ending = match ending {
+      Some(ending) => ending,
+      None => self.serve(&mut socket, &mut recovery_deadline).await,
+    };
+    self.finish(ending, socket).await;
+  }
+
+  async fn serve(
+    &mut self,
+    socket: &mut Option<WebSocket>,
+    recovery_deadline: &mut Option<Instant>,
+  ) -> Ending {
+    loop {
+      let wake = tokio::select! {
+        biased;
+        _ = self.state.shutdown.cancelled() => Wake::Shutdown,
+        _ = self.conn.closed_by_service().cancelled() => Wake::ClosedByService,
+        item = self.outbound.recv() => Wake::Outbound(item),
+        frame = next_frame(socket) => Wake::Frame(frame),
+        transport = next_transport(&mut self.transports) => Wake::Transport(transport),
+        _ = expiry(*recovery_deadline) => Wake::RecoveryExpired,
+      };
+      let ending = match wake {
+        Wake::Shutdown => Some(Ending::close(
+          close_code::GOING_AWAY,
+          "The emulator is shutting down.",
+        )),
+        Wake::ClosedByService => Some(self.service_close()),
+        Wake::Outbound(Some(Outbound::Data(msg))) => {
+          self.deliver(&msg, socket, recovery_deadline).await
+        }
+        Wake::Outbound(Some(Outbound::Close { code, reason })) => Some(Ending::Close {
+          code,
+          reason: reason.into(),
+          notify: true,
+        }),
+        Wake::Outbound(None) | Wake::Transport(None) | Wake::RecoveryExpired => Some(Ending::Gone),
+        Wake::Frame(frame) => self.receive(frame, socket, recovery_deadline).await,
+        Wake::Transport(Some(transport)) => {
+          *socket = Some(*transport);
+          *recovery_deadline = None;
+          self.replay(socket, recovery_deadline).await
+        }
+      };
+      if let Some(ending) = ending {
+        return ending;
+      }
+    }
+  }
+
+  fn service_close(&self) -> Ending {
+    let (code, reason) = self
+      .conn
+      .close_status()
+      .cloned()
+      .unwrap_or((close_code::POLICY_VIOLATION, String::new()));
+    Ending::Close {
+      code,
+      reason: reason.into(),
+      notify: true,
+    }
+  }
+
+  /// Writes one data message in the connection's protocol; reliable clients get it buffered first.
+  async fn deliver(
+    &mut self,
+    msg: &DataMessage,
+    socket: &mut Option<WebSocket>,
+    recovery_deadline: &mut Option<Instant>,
+  ) -> Option<Ending> {
+    let frame = match &mut self.protocol {
+      ClientProtocol::Raw(_) => raw::frame(msg),
+      ClientProtocol::Json => Message::Text(json_text(json_protocol::message_frame(msg).clone())),
+      ClientProtocol::Reliable(buffer) => {
+        let shared = json_protocol::message_frame(msg);
+        match buffer.push(|sequence_id| json_protocol::with_sequence_id(shared, sequence_id).into())
+        {
+          Ok(frame) => Message::Text(frame),
+          Err(full) => {
+            return Some(Ending::Close {
+              code: close_code::POLICY_VIOLATION,
+              reason: full.to_string().into(),
+              notify: true,
+            })
+          }
+        }
+      }
+    };
+    if socket.is_none() {
+      return None;
+    }
+    match self.send(socket, frame).await {
+      Sent::Ok | Sent::Interrupted => None,
+      Sent::Failed => self.transport_lost(socket, recovery_deadline),
+    }
+  }
+
+  /// Sends the unacknowledged messages of a reliable connection on its new transport, in order.
+  async fn replay(
+    &mut self,
+    socket: &mut Option<WebSocket>,
+    recovery_deadline: &mut Option<Instant>,
+  ) -> Option<Ending> {
+    let ClientProtocol::Reliable(buffer) = &self.protocol else {
+      return None;
+    };
+    let frames: Vec<Utf8Bytes> = buffer.unacked().cloned().collect();
+    for frame in frames {
+      match self.send(socket, Message::Text(frame)).await {
+        Sent::Ok => {}
+        Sent::Interrupted => return None,
+        Sent::Failed => return self.transport_lost(socket, recovery_deadline),
+      }
+    }
+    None
+  }
+
+  /// Handles what the transport produced: a client frame, its end, or an error.
+  async fn receive(
+    &mut self,
+    frame: Option<Result<Message, axum::Error>>,
+    socket: &mut Option<WebSocket>,
+    recovery_deadline: &mut Option<Instant>,
+  ) -> Option<Ending> {
+    match frame {
+      Some(Ok(Message::Close(_))) => Some(Ending::Gone),
+      Some(Ok(Message::Ping(_) | Message::Pong(_))) => None,
+      Some(Ok(message)) => self.on_message(message, socket, recovery_deadline).await,
+      Some(Err(error)) if is_too_big(&error) => Some(Ending::close(
+        close_code::MESSAGE_TOO_BIG,
+        "The message is larger than 1 MB.",
+      )),
+      Some(Err(_)) | None => self.transport_lost(socket, recovery_deadline),
+    }
+  }
+
+  async fn on_message(
+    &mut self,
+    message: Message,
+    socket: &mut Option<WebSocket>,
+    recovery_deadline: &mut Option<Instant>,
+  ) -> Option<Ending> {
+    if let ClientProtocol::Raw(mode) = &self.protocol {
+      let kind = raw::incoming_kind(&message)?;
+      let payload = Payload {
+        kind,
+        data: message.into_data(),
+        metadata: Vec::new(),
+      };
+      return match mode.clone() {
+        RawMode::SendToGroup { group, no_echo } => {
+          if self.conn.allows(GroupAction::Send, &group) {
+            self.publish(group, no_echo, payload);
+          }
+          None
+        }
+        RawMode::SendEvent => {
+          let event = UserEvent {
+            name: RAW_MESSAGE_EVENT.to_owned(),
+            payload,
+          };
+          match events::dispatch(&self.state, &self.conn, event).await {
+            Ok(()) => None,
+            Err(_) => Some(Ending::close(
+              close_code::INTERNAL_ERROR,
+              "The message could not be handled by the server.",
+            )),
+          }
+        }
+      };
+    }
+    let Message::Text(text) = message else {
+      return Some(Ending::close(
+        close_code::UNSUPPORTED_DATA,
+        "The JSON protocols accept only text frames.",
+      ));
+    };
+    match json_protocol::parse_request(&text) {
+      Ok(request) => self.on_request(request, socket, recovery_deadline).await,
+      Err(_) => Some(Ending::close(
+        close_code::INVALID_PAYLOAD,
+        json_protocol::INVALID_MESSAGE_REASON,
+      )),
+    }
+  }
+
+  async fn on_request(
+    &mut self,
+    request: Request,
+    socket: &mut Option<WebSocket>,
+    recovery_deadline: &mut Option<Instant>,
+  ) -> Option<Ending> {
+    let (ack_id, outcome) = match request {
+      Request::Ping => {
+        return self
+          .reply(json_protocol::PONG.to_owned(), socket, recovery_deadline)
+          .await
+      }
+      Request::SequenceAck { sequence_id } => {
+        if let ClientProtocol::Reliable(buffer) = &mut self.protocol {
+          buffer.ack(sequence_id);
+        }
+        return None;
+      }
+      Request::JoinGroup { ack_id, .. }
+      | Request::LeaveGroup { ack_id, .. }
+      | Request::SendToGroup { ack_id, .. }
+      | Request::Event { ack_id, .. }
+        if ack_id.is_some_and(|id| self.processed_acks.contains(&id)) =>
+      {
+        (
+          ack_id,
+          Err((AckErrorName::Duplicate, duplicate_message(ack_id))),
+        )
+      }
+      Request::JoinGroup { group, ack_id } => (ack_id, self.join_or_leave(group, true)),
+      Request::LeaveGroup { group, ack_id } => (ack_id, self.join_or_leave(group, false)),
+      Request::SendToGroup {
+        group,
+        ack_id,
+        no_echo,
+        payload,
+      } => {
+        let outcome = if self.conn.allows(GroupAction::Send, &group) {
+          self.publish(group, no_echo, payload);
+          Ok(())
+        } else {
+          Err((
+            AckErrorName::Forbidden,
+            forbidden_message("send to", &group),
+          ))
+        };
+        (ack_id, outcome)
+      }
+      Request::Event {
+        event,
+        ack_id,
+        payload,
+      } => {
+        let event = UserEvent {
+          name: event,
+          payload,
+        };
+        let outcome = events::dispatch(&self.state, &self.conn, event)
+          .await
+          .map_err(|e| (AckErrorName::InternalServerError, e.to_string()));
+        (ack_id, outcome)
+      }
+    };
+    let ack_id = ack_id?;
+    let frame = match outcome {
+      Ok(()) => {
+        self.processed_acks.insert(ack_id);
+        json_protocol::ack_success(ack_id)
+      }
+      Err((name, message)) => json_protocol::ack_failure(ack_id, name, &message),
+    };
+    self.reply(frame, socket, recovery_deadline).await
+  }
+
+  fn join_or_leave(&self, group: String, join: bool) -> Result<(), (AckErrorName, String)> {
+    if !self.conn.allows(GroupAction::JoinLeave, &group) {
+      let action = if join { "join" } else { "leave" };
+      return Err((AckErrorName::Forbidden, forbidden_message(action, &group)));
+    }
+    if join {
+      self.hub.join_group(&self.conn.id, &group);
+    } else {
+      self.hub.leave_group(&self.conn.id, &group);
+    }
+    Ok(())
+  }
+
+  /// Publishes a client's payload to a group (the sender need not be a member).
+  fn publish(&self, group: String, no_echo: bool, payload: Payload) {
+    let source = MessageSource::Group {
+      group: group.clone(),
+      from_user_id: self.conn.user_id.clone(),
+    };
+    let msg = Arc::new(
+      DataMessage::new(payload.kind, payload.data, source)
+        .with_metadata(payload.metadata)
+        .with_sender(self.conn.id.clone()),
+    );
+    let myself = [self.conn.id.clone()];
+    let excluded: &[String] = if no_echo { &myself } else { &[] };
+    self.hub.send_to_group(
+      &group,
+      &msg,
+      Selection {
+        excluded,
+        filter: None,
+      },
+    );
+  }
+
+  /// Sends a protocol frame (ack, pong) when a transport is attached.
+  async fn reply(
+    &mut self,
+    frame: String,
+    socket: &mut Option<WebSocket>,
+    recovery_deadline: &mut Option<Instant>,
+  ) -> Option<Ending> {
+    match self.send(socket, Message::Text(frame.into())).await {
+      Sent::Ok | Sent::Interrupted => None,
+      Sent::Failed => self.transport_lost(socket, recovery_deadline),
+    }
+  }
+
+  /// A reliable connection waits for recovery; any other connection ends.
+  fn transport_lost(
+    &self,
+    socket: &mut Option<WebSocket>,
+    recovery_deadline: &mut Option<Instant>,
+  ) -> Option<Ending> {
+    *socket = None;
+    if matches!(self.protocol, ClientProtocol::Reliable(_)) {
+      *recovery_deadline = Some(Instant::now() + RECOVERY_WINDOW);
+      None
+    } else {
+      Some(Ending::Gone)
+    }
+  }
+
+  /// Writes one frame, giving up when the emulator shuts down or the service closes the connection.
+  async fn send(&self, socket: &mut Option<WebSocket>, frame: Message) -> Sent {
+    let Some(transport) = socket.as_mut() else {
+      return Sent::Ok;
+    };
+    tokio::select! {
+      result = transport.send(frame) => if result.is_ok() { Sent::Ok } else { Sent::Failed },
+      _ = self.state.shutdown.cancelled() => Sent::Interrupted,
+      _ = self.conn.closed_by_service().cancelled() => Sent::Interrupted,
+    }
+  }
+
+  /// Leaves the hub, then says goodbye on the transport if there still is one.
+  async fn finish(self, ending: Ending, socket: Option<WebSocket>) {
+    if self.transports.is_some() {
+      self.state.recovery.unregister(&self.conn.id);
+    }
+    self.hub.remove_connection(&self.conn.id);
+    let Some(mut socket) = socket else {
+      return;
+    };
+    let (code, reason, notify) = match ending {
+      Ending::Close {
+        code,
+        reason,
+        notify,
+      } => (code, reason, notify),
+      Ending::Gone => return close_socket(socket, None).await,
+    };
+    if notify && self.protocol.is_json() {
+      let frame = json_protocol::disconnected(&reason);
+      let _ = timeout(CLOSE_TIMEOUT, socket.send(Message::Text(frame.into()))).await;
+    }
+    close_socket(socket, Some((code, &reason))).await;
+  }
+}
+
+/// Sends a close frame (when given) and waits a bounded time for the peer to complete the close handshake.
+pub async fn close_socket(mut socket: WebSocket, close: Option<(u16, &str)>) {
+  let goodbye = async {
+    if let Some((code, reason)) = close {
+      let close = CloseFrame {
+        code,
+        reason: close_reason(reason).into(),
+      };
+      let _ = socket.send(Message::Close(Some(close))).await;
+    }
+    while let Some(Ok(_)) = socket.recv().await {}
+  };
+  let _ = timeout(CLOSE_TIMEOUT, goodbye).await;
+}
+
+/// A close reason cut to the 123 bytes a close frame can carry.
+fn close_reason(reason: &str) -> &str {
+  let mut end = reason.len().min(MAX_CLOSE_REASON_BYTES);
+  while !reason.is_char_boundary(end) {
+    end -= 1;
+  }
+  &reason[..end]
+}
+
+fn json_text(frame: bytes::Bytes) -> Utf8Bytes {
+  Utf8Bytes::try_from(frame).expect("JSON frames are built from strings")
+}
+
+fn duplicate_message(ack_id: Option<u64>) -> String {
+  format!(
+    "Message with ack-id: {} has been processed",
+    ack_id.unwrap_or_default()
+  )
+}
+
+fn forbidden_message(action: &str, group: &str) -> String {
+  format!("The client does not have permission to {action} group '{group}'.")
+}
+
+/// Whether a transport error is tungstenite refusing a frame or message over the size limit.
+fn is_too_big(error: &axum::Error) -> bool {
+  std::error::Error::source(error)
+    .and_then(|source| source.downcast_ref::<tokio_tungstenite::tungstenite::Error>())
+    .is_some_and(|e| matches!(e, tokio_tungstenite::tungstenite::Error::Capacity(_)))
+}
+
+async fn next_frame(socket: &mut Option<WebSocket>) -> Option<Result<Message, axum::Error>> {
+  match socket {
+    Some(socket) => socket.recv().await,
+    None => std::future::pending().await,
+  }
+}
+
+async fn next_transport(
+  transports: &mut Option<mpsc::Receiver<Box<WebSocket>>>,
+) -> Option<Box<WebSocket>> {
+  match transports {
+    Some(transports) => transports.recv().await,
+    None => std::future::pending().await,
+  }
+}
+
+async fn expiry(deadline: Option<Instant>) {
+  match deadline {
+    Some(deadline) => tokio::time::sleep_until(deadline).await,
+    None => std::future::pending().await,
+  }
+}

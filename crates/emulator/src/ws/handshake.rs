@@ -1,0 +1,238 @@
+//! The upgrade request of a client: which hub, which protocol, who the client is (access token) or which
+//! connection it resumes (reliable recovery). Everything here is checked before the upgrade.
+
+use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use webpubsub_protocol::jwt::{JwtError, VerifiedClaims};
+use webpubsub_protocol::names;
+
+use crate::auth::{self, AuthError};
+use crate::roles::{RoleError, Roles};
+use crate::state::EmulatorState;
+use crate::ws::json_protocol::{JSON_PROTOCOL, JSON_RELIABLE_PROTOCOL};
+use crate::ws::raw::{RawMode, RawModeError};
+
+/// The subprotocol a client negotiated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Negotiated {
+  /// No predefined subprotocol was offered.
+  Raw,
+  Json,
+  JsonReliable,
+}
+
+impl Negotiated {
+  /// The first predefined subprotocol in the client's offer order.
+  pub fn from_offer<'a>(offered: impl IntoIterator<Item = &'a str>) -> Negotiated {
+    offered
+      .into_iter()
+      .find_map(|name| match name.trim() {
+        JSON_PROTOCOL => Some(Negotiated::Json),
+        JSON_RELIABLE_PROTOCOL => Some(Negotiated::JsonReliable),
+        _ => None,
+      })
+      .unwrap_or(Negotiated::Raw)
+  }
+
+  /// The name echoed in `Sec-WebSocket-Protocol`.
+  pub fn name(&self) -> Option<&'static str> {
+    match self {
+      Negotiated::Raw => None,
+      Negotiated::Json => Some(JSON_PROTOCOL),
+      Negotiated::JsonReliable => Some(JSON_RELIABLE_PROTOCOL),
+    }
+  }
+}
+
+/// A client opening a new connection.
+#[derive(Debug)]
+pub struct NewClient {
+  pub user_id: Option<String>,
+  pub roles: Roles,
+  pub groups: Vec<String>,
+  /// `Some` for raw clients.
+  pub raw_mode: Option<RawMode>,
+}
+
+/// A reliable client resuming a dropped connection.
+#[derive(Debug)]
+pub struct Recovery {
+  pub connection_id: String,
+  pub reconnection_token: String,
+}
+
+/// What the upgrade request asks for.
+#[derive(Debug)]
+pub enum Intent {
+  Connect(NewClient),
+  Recover(Recovery),
+}
+
+/// A checked upgrade request.
+#[derive(Debug)]
+pub struct Handshake {
+  /// The hub as named by the client.
+  pub hub: String,
+  pub protocol: Negotiated,
+  pub intent: Intent,
+}
+
+/// Why an upgrade request is refused before the upgrade.
+#[derive(Debug, thiserror::Error)]
+pub enum HandshakeError {
+  #[error("The request is not a WebSocket upgrade request.")]
+  NotWebSocket,
+  #[error("The hub is required: use /client/hubs/{{hub}} or /client/?hub={{hub}}.")]
+  MissingHub,
+  #[error("{0}")]
+  InvalidHub(names::NameError),
+  #[error("unauthorized: {0}")]
+  Unauthorized(AuthError),
+  #[error("The token contains an invalid group name.")]
+  InvalidGroupClaim,
+  #[error("{0}")]
+  RawMode(#[from] RawModeError),
+  #[error("{0}")]
+  InvalidRole(#[from] RoleError),
+}
+
+impl IntoResponse for HandshakeError {
+  fn into_response(self) -> Response {
+    match self {
+      HandshakeError::Unauthorized(_) => StatusCode::UNAUTHORIZED.into_response(),
+      other => (StatusCode::BAD_REQUEST, other.to_string()).into_response(),
+    }
+  }
+}
+
+impl From<AuthError> for HandshakeError {
+  fn from(error: AuthError) -> Self {
+    match error {
+      AuthError::Invalid(JwtError::InvalidClaim("webpubsub.group")) => {
+        HandshakeError::InvalidGroupClaim
+      }
+      other => HandshakeError::Unauthorized(other),
+    }
+  }
+}
+
+/// The decoded query parameters of the upgrade request.
+pub type Query = [(String, String)];
+
+fn last<'a>(query: &'a Query, name: &str) -> Option<&'a str> {
+  query
+    .iter()
+    .rev()
+    .find(|(key, _)| key == name)
+    .map(|(_, value)| value.as_str())
+}
+
+impl Handshake {
+  /// Checks an upgrade request. `hub_in_path` is the decoded `{hub}` of `/client/hubs/{hub}`.
+  pub fn check(
+    state: &EmulatorState,
+    hub_in_path: Option<String>,
+    uri: &Uri,
+    query: &Query,
+    headers: &HeaderMap,
+    protocol: Negotiated,
+  ) -> Result<Handshake, HandshakeError> {
+    // The audience names the hub as it appears in the URL, so keep the path's own spelling.
+    let (hub, hub_in_url) = match hub_in_path {
+      Some(hub) => {
+        let raw = uri.path().rsplit('/').next().unwrap_or_default().to_owned();
+        (hub, raw)
+      }
+      None => {
+        let hub = last(query, "hub")
+          .filter(|hub| !hub.is_empty())
+          .ok_or(HandshakeError::MissingHub)?;
+        (hub.to_owned(), hub.to_owned())
+      }
+    };
+    names::validate_hub(&hub).map_err(HandshakeError::InvalidHub)?;
+
+    let recovery = last(query, "awps_connection_id").zip(last(query, "awps_reconnection_token"));
+    if let (Some((connection_id, token)), Negotiated::JsonReliable) = (recovery, &protocol) {
+      let intent = Intent::Recover(Recovery {
+        connection_id: connection_id.to_owned(),
+        reconnection_token: token.to_owned(),
+      });
+      return Ok(Handshake {
+        hub,
+        protocol,
+        intent,
+      });
+    }
+
+    let authorization = headers
+      .get(header::AUTHORIZATION)
+      .and_then(|v| v.to_str().ok());
+    let token = last(query, "access_token")
+      .filter(|token| !token.is_empty())
+      .or_else(|| auth::bearer_token(authorization))
+      .ok_or(HandshakeError::Unauthorized(AuthError::Missing))?;
+    let claims: VerifiedClaims = auth::verify_client_token(state, token, &hub_in_url)?;
+    if claims
+      .groups
+      .iter()
+      .any(|group| names::validate_group(group).is_err())
+    {
+      return Err(HandshakeError::InvalidGroupClaim);
+    }
+    let raw_mode = match protocol {
+      Negotiated::Raw => Some(RawMode::from_query(query)?),
+      Negotiated::Json | Negotiated::JsonReliable => None,
+    };
+    let intent = Intent::Connect(NewClient {
+      user_id: claims.subject,
+      roles: Roles::parse(&claims.roles)?,
+      groups: claims.groups,
+      raw_mode,
+    });
+    Ok(Handshake {
+      hub,
+      protocol,
+      intent,
+    })
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn negotiates_the_first_predefined_protocol_in_offer_order() {
+    assert_eq!(Negotiated::from_offer([]), Negotiated::Raw);
+    assert_eq!(Negotiated::from_offer(["mqtt", "custom"]), Negotiated::Raw);
+    assert_eq!(
+      Negotiated::from_offer(["custom", JSON_RELIABLE_PROTOCOL, JSON_PROTOCOL]),
+      Negotiated::JsonReliable
+    );
+    assert_eq!(
+      Negotiated::from_offer([JSON_PROTOCOL, JSON_RELIABLE_PROTOCOL]),
+      Negotiated::Json
+    );
+    assert_eq!(
+      Negotiated::from_offer(["protobuf.webpubsub.azure.v1"]),
+      Negotiated::Raw
+    );
+  }
+
+  #[test]
+  fn invalid_group_claims_are_bad_requests() {
+    let error = HandshakeError::from(AuthError::Invalid(JwtError::InvalidClaim(
+      "webpubsub.group",
+    )));
+    assert_eq!(error.into_response().status(), StatusCode::BAD_REQUEST);
+    let error = HandshakeError::from(AuthError::Invalid(JwtError::InvalidClaim("role")));
+    assert_eq!(error.into_response().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+      HandshakeError::from(AuthError::Missing)
+        .into_response()
+        .status(),
+      StatusCode::UNAUTHORIZED
+    );
+  }
+}

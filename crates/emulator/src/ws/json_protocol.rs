@@ -1,0 +1,647 @@
+//! The `json.webpubsub.azure.v1` / `json.reliable.webpubsub.azure.v1` codec: parses and validates client
+//! requests, and writes the service's frames (acks, pong, system messages, `message` envelopes).
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use bytes::Bytes;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use webpubsub_protocol::payload::ContentKind;
+
+use crate::state::{DataMessage, MessageSource};
+
+/// Name of the plain JSON subprotocol.
+pub const JSON_PROTOCOL: &str = "json.webpubsub.azure.v1";
+/// Name of the reliable JSON subprotocol.
+pub const JSON_RELIABLE_PROTOCOL: &str = "json.reliable.webpubsub.azure.v1";
+
+/// Largest `ttlSeconds` a client may ask for.
+const MAX_TTL_SECONDS: u64 = 300;
+const MAX_METADATA_KEY_BYTES: usize = 256;
+const MAX_METADATA_VALUE_BYTES: usize = 1024;
+const MAX_METADATA_TOTAL_BYTES: usize = 8 * 1024;
+const MAX_EVENT_NAME_CHARS: usize = 128;
+
+/// A data payload sent by a client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payload {
+  pub kind: ContentKind,
+  pub data: Bytes,
+  /// Metadata with lower-cased keys.
+  pub metadata: Vec<(String, String)>,
+}
+
+/// A valid client request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+  JoinGroup {
+    group: String,
+    ack_id: Option<u64>,
+  },
+  LeaveGroup {
+    group: String,
+    ack_id: Option<u64>,
+  },
+  SendToGroup {
+    group: String,
+    ack_id: Option<u64>,
+    no_echo: bool,
+    payload: Payload,
+  },
+  Event {
+    event: String,
+    ack_id: Option<u64>,
+    payload: Payload,
+  },
+  SequenceAck {
+    sequence_id: u64,
+  },
+  Ping,
+}
+
+/// Why a client frame is not a valid protocol message; the connection is closed with 1007.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidMessage {
+  #[error("the message is not a JSON object with the expected fields: {0}")]
+  Json(String),
+  #[error("unsupported message type '{0}'")]
+  UnknownType(String),
+  #[error("the message has no '{0}'")]
+  MissingField(&'static str),
+  #[error("invalid group name")]
+  GroupName,
+  #[error("invalid event name")]
+  EventName,
+  #[error("unsupported dataType '{0}'")]
+  DataType(String),
+  #[error("'data' does not match the dataType")]
+  Data,
+  #[error("invalid metadata")]
+  Metadata,
+  #[error("ttlSeconds must be between 0 and {MAX_TTL_SECONDS}")]
+  Ttl,
+}
+
+/// The reason sent with close 1007.
+pub const INVALID_MESSAGE_REASON: &str = "The client message is not a valid JSON protocol message.";
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Fields<'a> {
+  #[serde(rename = "type")]
+  kind: Option<String>,
+  group: Option<String>,
+  event: Option<String>,
+  ack_id: Option<u64>,
+  no_echo: Option<bool>,
+  data_type: Option<String>,
+  #[serde(borrow)]
+  data: Option<&'a RawValue>,
+  metadata: Option<HashMap<String, String>>,
+  ttl_seconds: Option<u64>,
+  sequence_id: Option<u64>,
+}
+
+/// Parses one text frame into a request.
+pub fn parse_request(text: &str) -> Result<Request, InvalidMessage> {
+  let fields: Fields<'_> =
+    serde_json::from_str(text).map_err(|e| InvalidMessage::Json(e.to_string()))?;
+  let kind = fields
+    .kind
+    .as_deref()
+    .ok_or(InvalidMessage::MissingField("type"))?;
+  match kind {
+    "joinGroup" => Ok(Request::JoinGroup {
+      group: group(fields.group)?,
+      ack_id: fields.ack_id,
+    }),
+    "leaveGroup" => Ok(Request::LeaveGroup {
+      group: group(fields.group)?,
+      ack_id: fields.ack_id,
+    }),
+    "sendToGroup" => {
+      if fields.ttl_seconds.is_some_and(|ttl| ttl > MAX_TTL_SECONDS) {
+        return Err(InvalidMessage::Ttl);
+      }
+      Ok(Request::SendToGroup {
+        group: group(fields.group)?,
+        ack_id: fields.ack_id,
+        no_echo: fields.no_echo.unwrap_or(false),
+        payload: payload(fields.data_type.as_deref(), fields.data, fields.metadata)?,
+      })
+    }
+    "event" => {
+      let event = fields.event.ok_or(InvalidMessage::MissingField("event"))?;
+      if !is_valid_event_name(&event) {
+        return Err(InvalidMessage::EventName);
+      }
+      Ok(Request::Event {
+        event,
+        ack_id: fields.ack_id,
+        payload: payload(fields.data_type.as_deref(), fields.data, fields.metadata)?,
+      })
+    }
+    "sequenceAck" => Ok(Request::SequenceAck {
+      sequence_id: fields
+        .sequence_id
+        .ok_or(InvalidMessage::MissingField("sequenceId"))?,
+    }),
+    "ping" => Ok(Request::Ping),
+    other => Err(InvalidMessage::UnknownType(other.to_owned())),
+  }
+}
+
+fn group(group: Option<String>) -> Result<String, InvalidMessage> {
+  let group = group.ok_or(InvalidMessage::MissingField("group"))?;
+  webpubsub_protocol::names::validate_group(&group).map_err(|_| InvalidMessage::GroupName)?;
+  Ok(group)
+}
+
+/// Event names: a letter, then up to 127 letters, digits, `_`, `.` or `-` (case-insensitive).
+pub fn is_valid_event_name(name: &str) -> bool {
+  let mut chars = name.chars();
+  chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+    && name.chars().count() <= MAX_EVENT_NAME_CHARS
+    && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+}
+
+fn payload(
+  data_type: Option<&str>,
+  data: Option<&RawValue>,
+  metadata: Option<HashMap<String, String>>,
+) -> Result<Payload, InvalidMessage> {
+  let metadata = validate_metadata(metadata.unwrap_or_default())?;
+  let kind = match data_type {
+    None => ContentKind::Json,
+    Some(name) if name.eq_ignore_ascii_case("json") => ContentKind::Json,
+    Some(name) if name.eq_ignore_ascii_case("text") => ContentKind::Text,
+    Some(name) if name.eq_ignore_ascii_case("binary") => ContentKind::Binary,
+    Some(other) => return Err(InvalidMessage::DataType(other.to_owned())),
+  };
+  let Some(data) = data else {
+    // A message with metadata but no data carries only its metadata.
+    if metadata.is_empty() {
+      return Err(InvalidMessage::MissingField("data"));
+    }
+    return Ok(Payload {
+      kind: ContentKind::Text,
+      data: Bytes::new(),
+      metadata,
+    });
+  };
+  let data = match kind {
+    ContentKind::Json => Bytes::copy_from_slice(data.get().as_bytes()),
+    ContentKind::Text => {
+      let text: String = serde_json::from_str(data.get()).map_err(|_| InvalidMessage::Data)?;
+      Bytes::from(text)
+    }
+    ContentKind::Binary => {
+      let text: &str = serde_json::from_str(data.get()).map_err(|_| InvalidMessage::Data)?;
+      Bytes::from(BASE64.decode(text).map_err(|_| InvalidMessage::Data)?)
+    }
+  };
+  Ok(Payload {
+    kind,
+    data,
+    metadata,
+  })
+}
+
+/// Metadata rules: keys are HTTP tokens of at most 256 bytes, unique ignoring case; values are ASCII of
+/// at most 1024 bytes; at most 8 KiB in all. Keys are lower-cased like REST metadata headers.
+fn validate_metadata(
+  metadata: HashMap<String, String>,
+) -> Result<Vec<(String, String)>, InvalidMessage> {
+  let is_token_char = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+  let mut total = 0;
+  let mut checked: Vec<(String, String)> = Vec::with_capacity(metadata.len());
+  for (key, value) in metadata {
+    let key = key.to_ascii_lowercase();
+    total += key.len() + value.len();
+    let valid = !key.is_empty()
+      && key.len() <= MAX_METADATA_KEY_BYTES
+      && key.chars().all(is_token_char)
+      && value.len() <= MAX_METADATA_VALUE_BYTES
+      && value.is_ascii()
+      && total <= MAX_METADATA_TOTAL_BYTES
+      && !checked.iter().any(|(k, _)| *k == key);
+    if !valid {
+      return Err(InvalidMessage::Metadata);
+    }
+    checked.push((key, value));
+  }
+  checked.sort();
+  Ok(checked)
+}
+
+/// The error of a failed ack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AckErrorName {
+  Forbidden,
+  InternalServerError,
+  Duplicate,
+}
+
+impl AckErrorName {
+  fn as_str(self) -> &'static str {
+    match self {
+      AckErrorName::Forbidden => "Forbidden",
+      AckErrorName::InternalServerError => "InternalServerError",
+      AckErrorName::Duplicate => "Duplicate",
+    }
+  }
+}
+
+/// `{"type":"ack","ackId":n,"success":true}`.
+pub fn ack_success(ack_id: u64) -> String {
+  format!(r#"{{"type":"ack","ackId":{ack_id},"success":true}}"#)
+}
+
+/// `{"type":"ack","ackId":n,"success":false,"error":{"name":…,"message":…}}`.
+pub fn ack_failure(ack_id: u64, name: AckErrorName, message: &str) -> String {
+  format!(
+    r#"{{"type":"ack","ackId":{ack_id},"success":false,"error":{{"name":"{}","message":{}}}}}"#,
+    name.as_str(),
+    json_string(message)
+  )
+}
+
+/// The answer to `ping`.
+pub const PONG: &str = r#"{"type":"pong"}"#;
+
+/// The `connected` system message; `reconnection_token` only on reliable protocols.
+pub fn connected(
+  connection_id: &str,
+  user_id: Option<&str>,
+  reconnection_token: Option<&str>,
+) -> String {
+  let mut frame = format!(
+    r#"{{"type":"system","event":"connected","userId":{},"connectionId":{}"#,
+    optional_json_string(user_id),
+    json_string(connection_id)
+  );
+  if let Some(token) = reconnection_token {
+    let _ = write!(frame, r#","reconnectionToken":{}"#, json_string(token));
+  }
+  frame.push('}');
+  frame
+}
+
+/// The `disconnected` system message sent before a service-initiated close.
+pub fn disconnected(reason: &str) -> String {
+  format!(
+    r#"{{"type":"system","event":"disconnected","message":{}}}"#,
+    json_string(reason)
+  )
+}
+
+/// The `message` envelope of a data message, serialized on first use and shared by every JSON receiver.
+pub fn message_frame(msg: &DataMessage) -> &Bytes {
+  msg
+    .json_frame
+    .get_or_init(|| Bytes::from(encode_message(msg)))
+}
+
+/// A reliable protocol's envelope: the shared frame with `sequenceId` spliced in before its closing brace.
+pub fn with_sequence_id(frame: &[u8], sequence_id: u64) -> String {
+  let text = String::from_utf8_lossy(frame);
+  let body = text.strip_suffix('}').unwrap_or(&text);
+  format!(r#"{body},"sequenceId":{sequence_id}}}"#)
+}
+
+fn encode_message(msg: &DataMessage) -> String {
+  let mut frame = String::with_capacity(msg.data.len() + 128);
+  match &msg.source {
+    MessageSource::Server => frame.push_str(r#"{"type":"message","from":"server""#),
+    MessageSource::Group {
+      group,
+      from_user_id,
+    } => {
+      let _ = write!(
+        frame,
+        r#"{{"type":"message","from":"group","group":{},"fromUserId":{}"#,
+        json_string(group),
+        optional_json_string(from_user_id.as_deref())
+      );
+    }
+  }
+  let (data_type, data) = match msg.kind {
+    ContentKind::Text => ("text", json_string(&String::from_utf8_lossy(&msg.data))),
+    ContentKind::Binary => ("binary", json_string(&BASE64.encode(&msg.data))),
+    ContentKind::Json => ("json", json_value(&msg.data)),
+  };
+  let _ = write!(frame, r#","dataType":"{data_type}","data":{data}"#);
+  if !msg.metadata.is_empty() {
+    frame.push_str(r#","metadata":{"#);
+    for (i, (key, value)) in msg.metadata.iter().enumerate() {
+      if i > 0 {
+        frame.push(',');
+      }
+      let _ = write!(frame, "{}:{}", json_string(key), json_string(value));
+    }
+    frame.push('}');
+  }
+  frame.push('}');
+  frame
+}
+
+/// JSON payloads are embedded as they are; bytes that are not one JSON value travel as a string so the
+/// frame stays valid.
+fn json_value(data: &[u8]) -> String {
+  match std::str::from_utf8(data) {
+    Ok(text) if serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() => {
+      text.trim().to_owned()
+    }
+    _ => json_string(&String::from_utf8_lossy(data)),
+  }
+}
+
+fn json_string(text: &str) -> String {
+  serde_json::to_string(text).expect("a string always serializes")
+}
+
+fn optional_json_string(text: Option<&str>) -> String {
+  text.map_or_else(|| "null".to_owned(), json_string)
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  fn payload(kind: ContentKind, data: &[u8]) -> Payload {
+    Payload {
+      kind,
+      data: Bytes::copy_from_slice(data),
+      metadata: Vec::new(),
+    }
+  }
+
+  fn send(group: &str, ack_id: Option<u64>, no_echo: bool, payload: Payload) -> Request {
+    Request::SendToGroup {
+      group: group.to_owned(),
+      ack_id,
+      no_echo,
+      payload,
+    }
+  }
+
+  #[test]
+  fn parses_group_requests() {
+    assert_eq!(
+      parse_request(r#"{"type":"joinGroup","group":"g1","ackId":1}"#),
+      Ok(Request::JoinGroup {
+        group: "g1".into(),
+        ack_id: Some(1)
+      })
+    );
+    assert_eq!(
+      parse_request(r#"{"type":"leaveGroup","group":"g1","ackId":null,"extra":[1]}"#),
+      Ok(Request::LeaveGroup {
+        group: "g1".into(),
+        ack_id: None
+      })
+    );
+    assert_eq!(parse_request(r#"{"type":"ping"}"#), Ok(Request::Ping));
+    assert_eq!(
+      parse_request(r#"{"type":"sequenceAck","sequenceId":42}"#),
+      Ok(Request::SequenceAck { sequence_id: 42 })
+    );
+  }
+
+  #[test]
+  fn parses_each_data_type() {
+    assert_eq!(
+      parse_request(r#"{"type":"sendToGroup","group":"g","data":{"a": [1, 2]}}"#),
+      Ok(send(
+        "g",
+        None,
+        false,
+        payload(ContentKind::Json, br#"{"a": [1, 2]}"#)
+      ))
+    );
+    assert_eq!(
+      parse_request(
+        r#"{"type":"sendToGroup","group":"g","ackId":3,"noEcho":true,"dataType":"text","data":"h\u00e9\n"}"#
+      ),
+      Ok(send(
+        "g",
+        Some(3),
+        true,
+        payload(ContentKind::Text, "hé\n".as_bytes())
+      ))
+    );
+    assert_eq!(
+      parse_request(r#"{"type":"sendToGroup","group":"g","dataType":"binary","data":"AAEC"}"#),
+      Ok(send(
+        "g",
+        None,
+        false,
+        payload(ContentKind::Binary, &[0, 1, 2])
+      ))
+    );
+    assert_eq!(
+      parse_request(r#"{"type":"event","event":"chat.Msg-1","dataType":"json","data":"x"}"#),
+      Ok(Request::Event {
+        event: "chat.Msg-1".into(),
+        ack_id: None,
+        payload: payload(ContentKind::Json, br#""x""#)
+      })
+    );
+  }
+
+  #[test]
+  fn metadata_is_validated_and_lower_cased() {
+    let Ok(Request::SendToGroup { payload, .. }) = parse_request(
+      r#"{"type":"sendToGroup","group":"g","dataType":"text","data":"x","metadata":{"Trace":"1","a":"2"}}"#,
+    ) else {
+      panic!("expected a sendToGroup request");
+    };
+    assert_eq!(
+      payload.metadata,
+      [("a".into(), "2".into()), ("trace".into(), "1".into())]
+    );
+
+    let metadata_only =
+      parse_request(r#"{"type":"sendToGroup","group":"g","metadata":{"k":"v"}}"#).unwrap();
+    let Request::SendToGroup { payload, .. } = metadata_only else {
+      panic!("expected a sendToGroup request");
+    };
+    assert_eq!((payload.kind, payload.data.len()), (ContentKind::Text, 0));
+
+    for metadata in [r#"{"bad key":"v"}"#, r#"{"k":"é"}"#, r#"{"K":"1","k":"2"}"#] {
+      let text = format!(r#"{{"type":"sendToGroup","group":"g","data":1,"metadata":{metadata}}}"#);
+      assert_eq!(
+        parse_request(&text),
+        Err(InvalidMessage::Metadata),
+        "{metadata}"
+      );
+    }
+    let long_value = format!(
+      r#"{{"type":"sendToGroup","group":"g","data":1,"metadata":{{"k":"{}"}}}}"#,
+      "v".repeat(1025)
+    );
+    assert_eq!(parse_request(&long_value), Err(InvalidMessage::Metadata));
+  }
+
+  #[test]
+  fn rejects_invalid_messages() {
+    let cases = [
+      ("not json", "json"),
+      ("[1]", "json"),
+      (r#"{"group":"g"}"#, "missing"),
+      (r#"{"type":"dance"}"#, "unknown"),
+      (r#"{"type":"joinGroup"}"#, "missing"),
+      (r#"{"type":"joinGroup","group":" "}"#, "group"),
+      (r#"{"type":"joinGroup","group":"g","ackId":-1}"#, "json"),
+      (r#"{"type":"sendToGroup","group":"g"}"#, "missing"),
+      (
+        r#"{"type":"sendToGroup","group":"g","data":null}"#,
+        "missing",
+      ),
+      (
+        r#"{"type":"sendToGroup","group":"g","dataType":"text","data":1}"#,
+        "data",
+      ),
+      (
+        r#"{"type":"sendToGroup","group":"g","dataType":"binary","data":"!!"}"#,
+        "data",
+      ),
+      (
+        r#"{"type":"sendToGroup","group":"g","dataType":"protobuf","data":"AA=="}"#,
+        "dataType",
+      ),
+      (
+        r#"{"type":"sendToGroup","group":"g","data":1,"ttlSeconds":301}"#,
+        "ttl",
+      ),
+      (r#"{"type":"event","event":"1abc","data":1}"#, "event"),
+      (r#"{"type":"event","data":1}"#, "missing"),
+      (r#"{"type":"sequenceAck"}"#, "missing"),
+    ];
+    for (text, expected) in cases {
+      let error = parse_request(text).expect_err(text);
+      let matches = match expected {
+        "json" => matches!(error, InvalidMessage::Json(_)),
+        "missing" => matches!(error, InvalidMessage::MissingField(_)),
+        "unknown" => matches!(error, InvalidMessage::UnknownType(_)),
+        "group" => error == InvalidMessage::GroupName,
+        "data" => error == InvalidMessage::Data,
+        "dataType" => matches!(error, InvalidMessage::DataType(_)),
+        "ttl" => error == InvalidMessage::Ttl,
+        "event" => error == InvalidMessage::EventName,
+        _ => unreachable!(),
+      };
+      assert!(matches, "{text}: {error:?}");
+    }
+    assert!(
+      parse_request(r#"{"type":"sendToGroup","group":"g","data":1,"ttlSeconds":300}"#).is_ok()
+    );
+  }
+
+  #[test]
+  fn event_names() {
+    assert!(is_valid_event_name("a"));
+    assert!(is_valid_event_name("Chat_room.1-x"));
+    assert!(is_valid_event_name(&"a".repeat(128)));
+    assert!(!is_valid_event_name(&"a".repeat(129)));
+    assert!(!is_valid_event_name(""));
+    assert!(!is_valid_event_name("_a"));
+    assert!(!is_valid_event_name("a b"));
+  }
+
+  #[test]
+  fn writes_acks_and_system_messages() {
+    assert_eq!(ack_success(7), r#"{"type":"ack","ackId":7,"success":true}"#);
+    assert_eq!(
+      ack_failure(
+        2,
+        AckErrorName::Duplicate,
+        "Message with ack-id: 2 has been processed"
+      ),
+      r#"{"type":"ack","ackId":2,"success":false,"error":{"name":"Duplicate","message":"Message with ack-id: 2 has been processed"}}"#
+    );
+    assert_eq!(
+      connected("c1", None, None),
+      r#"{"type":"system","event":"connected","userId":null,"connectionId":"c1"}"#
+    );
+    assert_eq!(
+      connected("c1", Some("u\"1"), Some("t")),
+      r#"{"type":"system","event":"connected","userId":"u\"1","connectionId":"c1","reconnectionToken":"t"}"#
+    );
+    assert_eq!(
+      disconnected("bye"),
+      r#"{"type":"system","event":"disconnected","message":"bye"}"#
+    );
+  }
+
+  fn frame_json(msg: &DataMessage) -> serde_json::Value {
+    serde_json::from_slice(message_frame(msg)).unwrap()
+  }
+
+  #[test]
+  fn writes_message_envelopes() {
+    let server = DataMessage::new(
+      ContentKind::Json,
+      Bytes::from_static(b" {\"a\":1} "),
+      MessageSource::Server,
+    );
+    assert_eq!(
+      std::str::from_utf8(message_frame(&server)).unwrap(),
+      r#"{"type":"message","from":"server","dataType":"json","data":{"a":1}}"#
+    );
+    let group = DataMessage::new(
+      ContentKind::Binary,
+      Bytes::from_static(&[1, 2, 3]),
+      MessageSource::Group {
+        group: "g".into(),
+        from_user_id: Some("u".into()),
+      },
+    )
+    .with_metadata(vec![("k".into(), "v".into())]);
+    assert_eq!(
+      frame_json(&group),
+      serde_json::json!({"type":"message","from":"group","group":"g","fromUserId":"u","dataType":"binary","data":"AQID","metadata":{"k":"v"}})
+    );
+    let anonymous = DataMessage::new(
+      ContentKind::Text,
+      Bytes::from_static(b"say \"hi\""),
+      MessageSource::Group {
+        group: "g".into(),
+        from_user_id: None,
+      },
+    );
+    assert_eq!(
+      frame_json(&anonymous),
+      serde_json::json!({"type":"message","from":"group","group":"g","fromUserId":null,"dataType":"text","data":"say \"hi\""})
+    );
+    let not_json = DataMessage::new(
+      ContentKind::Json,
+      Bytes::from_static(b"{oops"),
+      MessageSource::Server,
+    );
+    assert_eq!(frame_json(&not_json)["data"], "{oops");
+  }
+
+  #[test]
+  fn splices_sequence_ids_into_the_shared_frame() {
+    let msg = DataMessage::new(
+      ContentKind::Text,
+      Bytes::from_static(b"x"),
+      MessageSource::Server,
+    );
+    let shared = message_frame(&msg).clone();
+    let reliable: serde_json::Value = serde_json::from_str(&with_sequence_id(&shared, 12)).unwrap();
+    assert_eq!(
+      reliable,
+      serde_json::json!({"type":"message","from":"server","dataType":"text","data":"x","sequenceId":12})
+    );
+    assert_eq!(
+      message_frame(&msg),
+      &shared,
+      "the cached frame is unchanged"
+    );
+  }
+}

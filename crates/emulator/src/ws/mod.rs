@@ -1,0 +1,161 @@
+//! The WebSocket client endpoint (`/client/hubs/{hub}` and `/client/?hub=`): raw clients and the JSON
+//! subprotocols `json.webpubsub.azure.v1` and `json.reliable.webpubsub.azure.v1`.
+//!
+//! [`handler`] checks the upgrade request ([`handshake`]), registers the connection in its hub before the
+//! upgrade completes (so REST calls made as soon as the client is open reach it), and runs one task per
+//! logical connection ([`connection`]).
+
+pub mod connection;
+pub mod events;
+pub mod handshake;
+pub mod json_protocol;
+pub mod raw;
+pub mod recovery;
+pub mod reliable;
+
+use axum::extract::ws::{rejection::WebSocketUpgradeRejection, WebSocketUpgrade};
+use axum::extract::{OriginalUri, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+
+use crate::auth::now_seconds;
+use crate::state::{new_connection_id, Connection, ConnectionInit, SharedState};
+use connection::{close_code, close_socket, ClientProtocol, Session};
+use handshake::{Handshake, HandshakeError, Intent, Negotiated, NewClient, Recovery};
+use recovery::{reconnection_token, verify_reconnection_token, RecoveryError};
+use reliable::ReliableBuffer;
+
+/// Largest frame or message a client may send.
+pub const MAX_CLIENT_MESSAGE_BYTES: usize = 1024 * 1024;
+
+/// The axum handler of both client routes.
+pub async fn handler(
+  State(state): State<SharedState>,
+  hub_in_path: Option<Path<String>>,
+  OriginalUri(uri): OriginalUri,
+  Query(query): Query<Vec<(String, String)>>,
+  headers: HeaderMap,
+  upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+  let Ok(mut upgrade) = upgrade else {
+    return HandshakeError::NotWebSocket.into_response();
+  };
+  let offered: Vec<String> = upgrade
+    .requested_protocols()
+    .filter_map(|p| p.to_str().ok().map(str::to_owned))
+    .collect();
+  let protocol = Negotiated::from_offer(offered.iter().map(String::as_str));
+  let hub_in_path = hub_in_path.map(|Path(hub)| hub);
+  let handshake = match Handshake::check(&state, hub_in_path, &uri, &query, &headers, protocol) {
+    Ok(handshake) => handshake,
+    Err(error) => return error.into_response(),
+  };
+  if let Some(name) = handshake.protocol.name() {
+    upgrade.set_selected_protocol(HeaderValue::from_static(name));
+  }
+  let upgrade = upgrade
+    .max_frame_size(MAX_CLIENT_MESSAGE_BYTES)
+    .max_message_size(MAX_CLIENT_MESSAGE_BYTES);
+  match handshake.intent {
+    Intent::Connect(client) => connect(state, upgrade, &handshake.hub, handshake.protocol, client),
+    Intent::Recover(recovery) => recover(state, upgrade, handshake.hub, recovery),
+  }
+}
+
+/// Registers a new connection and serves it once upgraded.
+fn connect(
+  state: SharedState,
+  upgrade: WebSocketUpgrade,
+  hub_name: &str,
+  negotiated: Negotiated,
+  client: NewClient,
+) -> Response {
+  let hub = state.hubs.hub(hub_name);
+  let (conn, outbound) = Connection::new(ConnectionInit {
+    id: new_connection_id(),
+    hub: hub.name().to_owned(),
+    user_id: client.user_id,
+    protocol: negotiated.name().map(str::to_owned),
+    roles: client.roles,
+  });
+  hub.add_connection(conn.clone());
+  for group in &client.groups {
+    hub.join_group(&conn.id, group);
+  }
+  let protocol = match (negotiated, client.raw_mode) {
+    (Negotiated::Raw, Some(mode)) => ClientProtocol::Raw(mode),
+    (Negotiated::Raw, None) => ClientProtocol::Raw(raw::RawMode::SendEvent),
+    (Negotiated::Json, _) => ClientProtocol::Json,
+    (Negotiated::JsonReliable, _) => ClientProtocol::Reliable(Box::new(ReliableBuffer::new())),
+  };
+  let connected = match &protocol {
+    ClientProtocol::Raw(_) => None,
+    ClientProtocol::Json => Some(json_protocol::connected(
+      &conn.id,
+      conn.user_id.as_deref(),
+      None,
+    )),
+    ClientProtocol::Reliable(_) => {
+      let token = reconnection_token(&state.signing_key, &conn.id, now_seconds());
+      Some(json_protocol::connected(
+        &conn.id,
+        conn.user_id.as_deref(),
+        Some(&token),
+      ))
+    }
+  };
+  let failed_hub = hub.clone();
+  let failed_id = conn.id.clone();
+  let session = Session::new(state.clone(), hub, conn, outbound, protocol);
+  upgrade
+    .on_failed_upgrade(move |_| {
+      failed_hub.remove_connection(&failed_id);
+    })
+    .on_upgrade(move |socket| state.tasks.track_future(session.run(socket, connected)))
+}
+
+/// Hands the new transport to the logical connection it resumes, or closes it with 1008.
+fn recover(
+  state: SharedState,
+  upgrade: WebSocketUpgrade,
+  hub_name: String,
+  recovery: Recovery,
+) -> Response {
+  let tasks = state.tasks.clone();
+  upgrade.on_upgrade(move |socket| {
+    tasks.track_future(async move {
+      let Recovery {
+        connection_id,
+        reconnection_token,
+      } = recovery;
+      let verified = verify_reconnection_token(
+        &state.signing_key,
+        &reconnection_token,
+        &connection_id,
+        now_seconds(),
+      )
+      .and_then(|()| {
+        let resumable = state
+          .hubs
+          .find(&hub_name)
+          .and_then(|hub| hub.connection(&connection_id))
+          .is_some_and(|conn| conn.protocol.as_deref() == Negotiated::JsonReliable.name());
+        resumable
+          .then_some(())
+          .ok_or(RecoveryError::UnknownConnection)
+      });
+      let (socket, error) = match verified {
+        Ok(()) => match state.recovery.attach(&connection_id, Box::new(socket)) {
+          Ok(()) => return,
+          Err(socket) => (*socket, RecoveryError::UnknownConnection),
+        },
+        Err(error) => (socket, error),
+      };
+      close_socket(
+        socket,
+        Some((close_code::POLICY_VIOLATION, &error.to_string())),
+      )
+      .await;
+    })
+  })
+}
