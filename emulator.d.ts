@@ -7,15 +7,48 @@ export interface EmulatorOptions {
   /** Key that signs tokens: at least 32 bytes, no `;`, no control characters, no surrounding spaces.
    * Default: the official emulator's public key. */
   accessKey?: string;
+  /** Event handlers per hub: client events are delivered to them as CloudEvents over HTTP, like the service does. */
+  hubs?: Record<string, EmulatorHubSettings>;
+  /** A JSON settings file with the event handlers: `{"hubs": {...}}` as in `hubs`, or the official emulator's
+   * `{"WebPubSub": {"Hubs": ...}}`. Not together with `hubs`. */
+  settingsFile?: string;
+  /** Event handlers in the command line's form: `hub=NAME;url=TEMPLATE[;events=connect,connected][;user=PATTERN]`. */
+  eventHandlers?: string[];
+  /** Serve HTTPS and WSS: `true` generates a self-signed certificate for localhost, 127.0.0.1 and ::1
+   * (read it from {@link Emulator.certificate}); or give a certificate chain and its private key (PEM). */
+  tls?: boolean | { cert: string | Uint8Array; key: string | Uint8Array };
+  /** Accept any unexpired bearer token whose audience is `https://webpubsub.azure.com` without checking its
+   * signature, so server SDKs using a TokenCredential (which needs `tls`) can talk to the emulator. */
+  allowUnvalidatedEntraTokens?: boolean;
+}
+
+/** The settings of one hub. */
+export interface EmulatorHubSettings {
+  /** Handlers in order; the first one matching an event receives it. */
+  eventHandlers?: EmulatorEventHandler[];
+}
+
+/** One event handler. */
+export interface EmulatorEventHandler {
+  /** Handler URL; may contain `{hub}` and `{event}` (not in the host), e.g.
+   * `http://localhost:3000/api/webpubsub/hubs/{hub}/` for `@azure/web-pubsub-express`. */
+  urlTemplate: string;
+  /** User events to receive: `*`, one name, or a comma list (case-insensitive). Default: none. */
+  userEventPattern?: string;
+  /** System events to receive. `joined`/`left` (group membership changes) go beyond the official emulator. */
+  systemEvents?: Array<"connect" | "connected" | "disconnected" | "joined" | "left">;
 }
 
 /** A running emulator. */
 export interface Emulator {
-  /** `Endpoint=http://<host>:<port>;AccessKey=<key>;Version=1.0;` for `WebPubSubServiceClient`
-   * (pass `{ allowInsecureConnection: true }`, the endpoint is plain http). */
+  /** `Endpoint=http(s)://<host>:<port>;AccessKey=<key>;Version=1.0;` for `WebPubSubServiceClient`
+   * (pass `{ allowInsecureConnection: true }` when the endpoint is plain http). */
   readonly connectionString: string;
-  /** `http://<host>:<port>`. */
+  /** `http://<host>:<port>`, or `https://` when serving TLS. */
   readonly endpoint: string;
+  /** The served certificate (PEM) when started with `tls`; clients must trust it
+   * (e.g. write it to a file named by `NODE_EXTRA_CA_CERTS`). */
+  readonly certificate?: string;
   /** The bound port (the chosen one when started with port 0). */
   readonly port: number;
   readonly host: string;

@@ -5,25 +5,51 @@ const { NativeEmulator } = require("./binding.js");
 
 /**
  * Starts an emulator and resolves once it is listening.
- * @param {{ port?: number, host?: string, accessKey?: string }} [options]
+ * @param {import("./emulator").EmulatorOptions} [options]
  */
 async function startEmulator(options = {}) {
+  const { tls } = options;
   const native = await NativeEmulator.start({
     port: options.port,
     host: options.host ?? "127.0.0.1",
     accessKey: options.accessKey,
+    eventHandlerSettings: settingsDocument(options),
+    eventHandlerSpecs: options.eventHandlers,
+    tls: Boolean(tls),
+    tlsCertificatePem: typeof tls === "object" ? pemText(tls.cert) : undefined,
+    tlsKeyPem: typeof tls === "object" ? pemText(tls.key) : undefined,
+    allowUnvalidatedEntraTokens: options.allowUnvalidatedEntraTokens,
   });
+  // The emulator serves from the addon's own threads. Like a listening http.Server, it keeps Node's event loop
+  // alive until close(); this timer is what Node sees.
+  const keepAlive = setInterval(() => {}, 1 << 30);
   let closing;
   return {
     connectionString: native.connectionString,
     endpoint: native.endpoint,
     port: native.port,
     host: native.host,
+    certificate: native.certificate ?? undefined,
     close() {
+      clearInterval(keepAlive);
       closing ??= native.close();
       return closing;
     },
   };
+}
+
+/** The JSON settings document: the `settingsFile` as written, or `{ hubs }`; both when given would be ambiguous. */
+function settingsDocument(options) {
+  if (options.settingsFile !== undefined && options.hubs !== undefined) {
+    throw new TypeError("give either settingsFile or hubs, not both");
+  }
+  if (options.settingsFile !== undefined) return require("node:fs").readFileSync(options.settingsFile, "utf8");
+  return options.hubs === undefined ? undefined : JSON.stringify({ hubs: options.hubs });
+}
+
+/** PEM given as text or bytes (e.g. `fs.readFileSync(path)`). */
+function pemText(pem) {
+  return typeof pem === "string" ? pem : Buffer.from(pem).toString("utf8");
 }
 
 module.exports = { startEmulator };

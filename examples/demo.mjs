@@ -41,7 +41,8 @@ await new Promise((resolve, reject) => {
 
 await service.group(GROUP).addUser("bob");
 let bobConnection;
-for await (const member of service.group(GROUP).listConnections()) {
+// In @azure/web-pubsub 1.2.0 listConnections() returns a promise of the iterator, hence the await.
+for await (const member of await service.group(GROUP).listConnections()) {
   if (member.userId === "bob") bobConnection = member.connectionId;
 }
 

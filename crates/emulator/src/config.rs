@@ -2,6 +2,9 @@
 
 use std::fmt;
 
+use crate::events::EventHandlerSettings;
+use crate::tls::TlsIdentity;
+
 /// The official emulator's public, deterministic default key.
 pub const DEFAULT_ACCESS_KEY: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH";
 
@@ -52,6 +55,10 @@ pub struct EmulatorConfig {
   /// Accepts any JWT whose audience contains `https://webpubsub.azure.com`, checking only its
   /// lifetime (for server SDKs using a TokenCredential). Off by default.
   pub allow_unvalidated_entra_tokens: bool,
+  /// Per-hub event handlers that receive client events as CloudEvents.
+  pub event_handlers: EventHandlerSettings,
+  /// Serve HTTPS and WSS with this certificate instead of plain HTTP and WS.
+  pub tls: Option<TlsIdentity>,
 }
 
 impl Default for EmulatorConfig {
@@ -61,6 +68,8 @@ impl Default for EmulatorConfig {
       port: DEFAULT_PORT,
       access_key: DEFAULT_ACCESS_KEY.to_owned(),
       allow_unvalidated_entra_tokens: false,
+      event_handlers: EventHandlerSettings::default(),
+      tls: None,
     }
   }
 }
@@ -81,6 +90,8 @@ impl fmt::Debug for EmulatorConfig {
         "allow_unvalidated_entra_tokens",
         &self.allow_unvalidated_entra_tokens,
       )
+      .field("event_handlers", &self.event_handlers)
+      .field("tls", &self.tls)
       .finish()
   }
 }

@@ -11,15 +11,19 @@
 //! - [`odata`]: OData filters selecting connections.
 //! - [`roles`]: role patterns and runtime permission grants.
 //! - [`ws`]: the WebSocket client endpoint `/client/hubs/{hub}`.
+//! - [`events`]: event handlers, the CloudEvents the emulator sends to the app server.
+//! - [`tls`]: HTTPS/WSS serving with a generated or given certificate.
 
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod events;
 pub mod odata;
 pub mod rest;
 pub mod roles;
 pub mod server;
 pub mod state;
+pub mod tls;
 pub mod ws;
 
 pub use config::EmulatorConfig;

@@ -1,4 +1,5 @@
-//! `webpubsub-emulator [--host H] [--port P] [--access-key K]`: runs the emulator until Ctrl-C.
+//! `webpubsub-emulator [--host H] [--port P] [--access-key K] [--settings FILE] [--event-handler SPEC]…`:
+//! runs the emulator until Ctrl-C.
 //!
 //! Prints the connection string and the client endpoint once bound. The access key appears
 //! only inside the connection string line.
@@ -7,11 +8,20 @@ use std::process::ExitCode;
 
 use webpubsub_emulator::{start, EmulatorConfig};
 
-const USAGE: &str = "Usage: webpubsub-emulator [--host HOST] [--port PORT] [--access-key KEY]
+const USAGE: &str = "Usage: webpubsub-emulator [OPTIONS]
 
-  --host HOST        address to bind (default 127.0.0.1; `localhost` also binds [::1])
-  --port PORT        port to bind (default 8080; 0 picks a free port)
-  --access-key KEY   key that signs tokens (default: the official emulator's public key)";
+  --host HOST             address to bind (default 127.0.0.1; `localhost` also binds [::1])
+  --port PORT             port to bind (default 8080; 0 picks a free port)
+  --access-key KEY        key that signs tokens and ce-signature (default: the official emulator's public key)
+  --settings FILE         JSON event-handler settings:
+                            {\"hubs\": {\"chat\": {\"eventHandlers\": [{\"urlTemplate\": \"http://localhost:3000/api/webpubsub/hubs/{hub}/\",
+                              \"userEventPattern\": \"*\", \"systemEvents\": [\"connect\", \"connected\", \"disconnected\"]}]}}}
+                          (the official emulator's {\"WebPubSub\": {\"Hubs\": …}} with PascalCase keys also works)
+  --event-handler SPEC    one event handler, repeatable, after the settings file's handlers:
+                            hub=NAME;url=TEMPLATE[;events=connect,connected,disconnected,joined,left][;user=PATTERN]
+                          TEMPLATE may use {hub} and {event} (not in the host) and no ';'; PATTERN is *, a name or a comma
+                          list (case-insensitive); the first handler of a hub that matches an event receives it.
+                          Example: 'hub=chat;url=http://localhost:3000/api/webpubsub/hubs/{hub}/;events=connect,connected,disconnected;user=*'";
 
 /// What the command line asks for.
 enum Command {
@@ -21,6 +31,8 @@ enum Command {
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Command, String> {
   let mut config = EmulatorConfig::default();
+  let mut settings_files = Vec::new();
+  let mut specs = Vec::new();
   while let Some(arg) = args.next() {
     let (name, inline) = match arg.split_once('=') {
       Some((name, value)) => (name.to_owned(), Some(value.to_owned())),
@@ -44,8 +56,27 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Command, String>
           .map_err(|_| format!("--port must be a number from 0 to 65535, got '{text}'"))?;
       }
       "--access-key" => config.access_key = value()?,
+      "--settings" => {
+        let path = value()?;
+        let json = std::fs::read_to_string(&path)
+          .map_err(|e| format!("cannot read the settings file '{path}': {e}"))?;
+        settings_files.push(json);
+      }
+      "--event-handler" => specs.push(value()?),
       other => return Err(format!("unknown argument '{other}'")),
     }
+  }
+  for json in &settings_files {
+    config
+      .event_handlers
+      .add_json(json)
+      .map_err(|e| e.to_string())?;
+  }
+  for spec in &specs {
+    config
+      .event_handlers
+      .add_spec(spec)
+      .map_err(|e| e.to_string())?;
   }
   Ok(Command::Run(config))
 }
@@ -116,5 +147,23 @@ mod tests {
     assert!(parse_args(args(&["--port"])).is_err());
     assert!(parse_args(args(&["--bogus"])).is_err());
     assert!(matches!(parse_args(args(&["--help"])), Ok(Command::Help)));
+    assert!(parse_args(args(&["--event-handler", "hub=chat"])).is_err());
+    assert!(parse_args(args(&["--settings", "/nonexistent/settings.json"])).is_err());
+  }
+
+  #[test]
+  fn event_handlers_from_the_command_line() {
+    let Ok(Command::Run(config)) = parse_args(args(&[
+      "--event-handler",
+      "hub=chat;url=http://localhost:3000/{event};events=connect;user=*",
+    ])) else {
+      panic!("expected a run command");
+    };
+    let handlers = config.event_handlers.hub("chat");
+    assert_eq!(handlers.len(), 1);
+    assert_eq!(
+      handlers[0].url_template.expand("chat", "connect"),
+      "http://localhost:3000/connect"
+    );
   }
 }

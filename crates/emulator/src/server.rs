@@ -15,6 +15,7 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use crate::config::EmulatorConfig;
 use crate::state::{EmulatorState, SharedState};
+use crate::tls::TlsIdentity;
 
 /// How long shutdown waits for connections and WebSocket tasks before dropping them.
 pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -37,12 +38,28 @@ pub async fn run(
 ) {
   let app = app(state.clone());
   let mut servers = JoinSet::new();
+  let acceptor = state.config.tls.as_ref().map(TlsIdentity::acceptor);
   for listener in listeners {
     let stop = state.shutdown.clone();
-    let server = axum::serve(listener, app.clone())
-      .with_graceful_shutdown(async move { stop.cancelled().await })
-      .into_future();
-    servers.spawn(server);
+    match &acceptor {
+      Some(acceptor) => {
+        servers.spawn(crate::tls::serve(
+          listener,
+          app.clone(),
+          acceptor.clone(),
+          stop,
+        ));
+      }
+      None => {
+        let server = axum::serve(listener, app.clone())
+          .with_graceful_shutdown(async move { stop.cancelled().await })
+          .into_future();
+        servers.spawn(async move {
+          // A serve error ends only this listener; shutdown proceeds the same way.
+          let _ = server.await;
+        });
+      }
+    }
   }
   tokio::select! {
     _ = shutdown => {}
@@ -119,9 +136,19 @@ impl RunningEmulator {
     self.local_addr().port()
   }
 
-  /// `http://<host>:<port>` with the host as configured (`0.0.0.0`/`::` shown as `localhost`).
+  /// `http(s)://<host>:<port>` with the host as configured (`0.0.0.0`/`::` shown as `localhost`).
   pub fn endpoint(&self) -> String {
-    format!("http://{}:{}", display_host(self.host()), self.port())
+    let scheme = if self.tls().is_some() {
+      "https"
+    } else {
+      "http"
+    };
+    format!("{scheme}://{}:{}", display_host(self.host()), self.port())
+  }
+
+  /// The TLS identity served, when serving HTTPS/WSS.
+  pub fn tls(&self) -> Option<&TlsIdentity> {
+    self.state.config.tls.as_ref()
   }
 
   /// `Endpoint=<endpoint>;AccessKey=<key>;Version=1.0;`
@@ -133,10 +160,11 @@ impl RunningEmulator {
     )
   }
 
-  /// `ws://<host>:<port>/client/hubs/{hub}`, the template clients connect to.
+  /// `ws(s)://<host>:<port>/client/hubs/{hub}`, the template clients connect to.
   pub fn client_endpoint(&self) -> String {
+    let scheme = if self.tls().is_some() { "wss" } else { "ws" };
     format!(
-      "ws://{}:{}/client/hubs/{{hub}}",
+      "{scheme}://{}:{}/client/hubs/{{hub}}",
       display_host(self.host()),
       self.port()
     )

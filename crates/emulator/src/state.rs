@@ -13,6 +13,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
+use axum::extract::ws::Utf8Bytes;
 use bytes::Bytes;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -85,7 +86,9 @@ impl HubIndex {
       .entry(group.to_owned())
       .or_default()
       .insert(conn.id.clone());
-    conn.groups.lock().unwrap().insert(group.to_owned());
+    if conn.groups.lock().unwrap().insert(group.to_owned()) {
+      conn.membership_changed(group, true);
+    }
   }
 
   fn leave(&mut self, conn: &Connection, group: &str) {
@@ -95,12 +98,18 @@ impl HubIndex {
         self.groups.remove(group);
       }
     }
-    conn.groups.lock().unwrap().remove(group);
+    if conn.groups.lock().unwrap().remove(group) {
+      conn.membership_changed(group, false);
+    }
   }
 
-  fn leave_all(&mut self, conn: &Connection) {
+  /// Leaves every group; `notify` raises `left` events (not when the connection goes away).
+  fn leave_all(&mut self, conn: &Connection, notify: bool) {
     let groups = std::mem::take(&mut *conn.groups.lock().unwrap());
     for group in groups {
+      if notify {
+        conn.membership_changed(&group, false);
+      }
       if let Some(members) = self.groups.get_mut(&group) {
         members.remove(&conn.id);
         if members.is_empty() {
@@ -173,7 +182,7 @@ impl Hub {
   pub fn remove_connection(&self, id: &str) -> Option<Arc<Connection>> {
     let mut index = self.index.write().unwrap();
     let conn = index.connections.remove(id)?;
-    index.leave_all(&conn);
+    index.leave_all(&conn, false);
     if let Some(user) = &conn.user_id {
       if let Some(ids) = index.users.get_mut(user) {
         ids.remove(id);
@@ -221,7 +230,7 @@ impl Hub {
   pub fn leave_all_groups(&self, id: &str) {
     let mut index = self.index.write().unwrap();
     if let Some(conn) = index.connections.get(id).cloned() {
-      index.leave_all(&conn);
+      index.leave_all(&conn, true);
     }
   }
 
@@ -245,7 +254,7 @@ impl Hub {
   pub fn remove_user_from_all_groups(&self, user_id: &str) {
     let mut index = self.index.write().unwrap();
     for conn in index.user_connections(user_id) {
-      index.leave_all(&conn);
+      index.leave_all(&conn, true);
     }
   }
 
@@ -454,8 +463,10 @@ pub struct DataMessage {
   /// The sending connection's id, for client messages.
   pub sender: Option<String>,
   /// The `json.webpubsub.azure.v1` frame of this message, serialized once by the first JSON
-  /// receiver and reused for the rest (filled by the WebSocket side).
-  pub json_frame: OnceLock<Bytes>,
+  /// receiver and shared by the rest (filled by the WebSocket side).
+  pub json_frame: OnceLock<Utf8Bytes>,
+  /// The text frame raw clients get for a text or JSON payload, checked as UTF-8 once.
+  pub raw_text: OnceLock<Utf8Bytes>,
 }
 
 impl DataMessage {
@@ -467,6 +478,7 @@ impl DataMessage {
       metadata: Vec::new(),
       sender: None,
       json_frame: OnceLock::new(),
+      raw_text: OnceLock::new(),
     }
   }
 
@@ -508,6 +520,8 @@ pub struct Connection {
   close_status: OnceLock<(u16, String)>,
   /// Cancelled when the close could not be queued (full queue): the task must close now.
   close_now: CancellationToken,
+  /// The connection's upstream events, set once when its hub has event handlers.
+  pub upstream: OnceLock<crate::events::ConnectionEvents>,
 }
 
 impl Connection {
@@ -525,6 +539,7 @@ impl Connection {
       outbound,
       close_status: OnceLock::new(),
       close_now: CancellationToken::new(),
+      upstream: OnceLock::new(),
     };
     (Arc::new(conn), receiver)
   }
@@ -581,6 +596,12 @@ impl Connection {
   pub fn in_group(&self, group: &str) -> bool {
     self.groups.lock().unwrap().contains(group)
   }
+
+  fn membership_changed(&self, group: &str, joined: bool) {
+    if let Some(upstream) = self.upstream.get() {
+      upstream.membership_changed(group, joined);
+    }
+  }
 }
 
 impl std::fmt::Debug for Connection {
@@ -606,11 +627,14 @@ pub struct EmulatorState {
   pub tasks: tokio_util::task::TaskTracker,
   /// Reliable connections that a recovering client can resume (owned by the WebSocket endpoint).
   pub recovery: crate::ws::recovery::RecoverySessions,
+  /// Delivers client events to the configured event handlers.
+  pub events: Arc<crate::events::Dispatcher>,
 }
 
 impl EmulatorState {
   pub fn new(config: crate::config::EmulatorConfig) -> Arc<Self> {
     let signing_key = webpubsub_protocol::jwt::SigningKey::new(&config.access_key);
+    let events = crate::events::Dispatcher::new(config.event_handlers.clone(), &config.access_key);
     Arc::new(EmulatorState {
       hubs: Hubs::default(),
       config,
@@ -618,6 +642,7 @@ impl EmulatorState {
       shutdown: CancellationToken::new(),
       tasks: tokio_util::task::TaskTracker::new(),
       recovery: crate::ws::recovery::RecoverySessions::default(),
+      events: Arc::new(events),
     })
   }
 }

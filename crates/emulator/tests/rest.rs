@@ -886,7 +886,7 @@ async fn a_real_server_serves_and_frees_its_port() {
       addr.port()
     )
   );
-  let client = reqwest::Client::new();
+  let client = webpubsub_emulator::events::dispatcher::http_client().unwrap();
   let health = client
     .head(format!("{}/api/health", emulator.endpoint()))
     .send()

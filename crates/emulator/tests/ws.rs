@@ -44,7 +44,7 @@ impl Emulator {
     Emulator {
       running,
       key: SigningKey::new(DEFAULT_ACCESS_KEY),
-      http: reqwest::Client::new(),
+      http: webpubsub_emulator::events::dispatcher::http_client().unwrap(),
     }
   }
 

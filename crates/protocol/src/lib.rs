@@ -11,3 +11,4 @@ pub mod jwt;
 pub mod names;
 pub mod payload;
 pub mod permission;
+pub mod tls;

@@ -4,6 +4,7 @@ use crate::config::ClientConfig;
 use crate::credential::Credential;
 use crate::credential::KeyCredential;
 use crate::error::{Error, Response};
+use crate::log::{AttemptEvent, Observer};
 use crate::operation::{Method, Operation, UrlBase};
 use crate::proxy::ProxyRule;
 use crate::retry::{retry_delay, Outcome, RetryOptions};
@@ -35,6 +36,8 @@ pub struct CallOptions {
   /// `abortSignal`: cancelling drops the request in flight (or the back-off) and ends the call
   /// with [`Error::Cancelled`].
   pub cancel: Option<CancellationToken>,
+  /// Tell the client's [`crate::ClientConfig::observer`] about each attempt (logging is on).
+  pub observe: bool,
 }
 
 /// Options of a client access token (`GetClientAccessTokenOptions`).
@@ -82,6 +85,7 @@ struct Inner {
   auth: Auth,
   http: reqwest::Client,
   user_agent: HeaderValue,
+  observer: Option<Observer>,
 }
 
 /// The Web PubSub data-plane client. Cloning is cheap and clones share one connection pool.
@@ -141,6 +145,7 @@ impl ServiceClient {
         auth,
         http,
         user_agent,
+        observer: config.observer,
       }),
     })
   }
@@ -271,6 +276,7 @@ impl ServiceClient {
     let host = target.host_str().unwrap_or_default().to_owned();
     let port = target.port_or_known_default().unwrap_or_default();
 
+    let observer = inner.observer.as_ref().filter(|_| call.observe);
     let mut attempt = 0;
     loop {
       let mut attempt_headers = headers.clone();
@@ -278,6 +284,13 @@ impl ServiceClient {
         AUTHORIZATION,
         self.authorization(signed_url.as_str()).await?,
       );
+      if let Some(observer) = observer {
+        observer.observe(AttemptEvent::Request {
+          method: prepared.method.as_str(),
+          url: target.as_str(),
+          headers: &attempt_headers,
+        });
+      }
       let send = self.send_once(
         prepared.method,
         &target,
@@ -292,6 +305,12 @@ impl ServiceClient {
           .map_err(|_| Error::TimedOut)?,
         None => send.await,
       };
+      if let (Some(observer), Attempt::Answer(response)) = (observer, &outcome) {
+        observer.observe(AttemptEvent::Response {
+          status: response.status,
+          headers: &response.headers,
+        });
+      }
       let retry_outcome = match &outcome {
         Attempt::Answer(response) => Outcome::Answer {
           status: response.status,

@@ -1,6 +1,7 @@
 //! What a [`crate::ServiceClient`] is built from.
 
 use crate::credential::{Credential, KeyCredential};
+use crate::log::Observer;
 use crate::retry::RetryOptions;
 use std::sync::Arc;
 use webpubsub_protocol::api::API_VERSION;
@@ -32,6 +33,8 @@ pub struct ClientConfig {
   pub proxy: Option<String>,
   /// Extra trusted CA certificates in PEM (e.g. the contents of `NODE_EXTRA_CA_CERTS`).
   pub extra_ca_pem: Option<Vec<u8>>,
+  /// Told about each attempt of the calls that set [`crate::CallOptions::observe`] (logging).
+  pub observer: Option<Observer>,
 }
 
 impl ClientConfig {
@@ -48,6 +51,7 @@ impl ClientConfig {
       user_agent_prefix: None,
       proxy: None,
       extra_ca_pem: None,
+      observer: None,
     }
   }
 

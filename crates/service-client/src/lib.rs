@@ -32,6 +32,7 @@ mod client;
 mod config;
 mod credential;
 mod error;
+mod log;
 mod operation;
 mod proxy;
 mod retry;
@@ -42,6 +43,7 @@ pub use client::{CallOptions, ClientAccessToken, ClientTokenOptions, ServiceClie
 pub use config::ClientConfig;
 pub use credential::{AccessToken, Credential, KeyCredential, TokenProvider};
 pub use error::{Error, Response};
-pub use operation::{Operation, Payload};
+pub use log::{AttemptEvent, AttemptObserver, Observer};
+pub use operation::{Operation, Payload, PermissionName};
 pub use retry::RetryOptions;
 pub use token_cache::WEB_PUBSUB_SCOPE;

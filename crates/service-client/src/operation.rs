@@ -17,6 +17,28 @@ pub struct Payload {
   /// The bytes sent as they are.
   pub body: Bytes,
 }
+/// The permission segment of the permission operations. Usually a [`Permission`]; any other name is sent as
+/// given, as `@azure/web-pubsub` does for untyped callers, and the service answers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PermissionName(std::borrow::Cow<'static, str>);
+
+impl PermissionName {
+  /// A name that is not one of the known [`Permission`]s.
+  pub fn other(name: impl Into<String>) -> Self {
+    Self(std::borrow::Cow::Owned(name.into()))
+  }
+
+  /// The name as it goes into the path.
+  pub fn as_str(&self) -> &str {
+    &self.0
+  }
+}
+
+impl From<Permission> for PermissionName {
+  fn from(permission: Permission) -> Self {
+    Self(std::borrow::Cow::Borrowed(permission.as_str()))
+  }
+}
 
 /// One data-plane call. Names are sent as given and percent-encoded by the client; the SDK does
 /// not validate them, so neither does this client (the service answers 400/404).
@@ -169,7 +191,7 @@ pub enum Operation {
   /// `PUT /api/hubs/{hub}/permissions/{permission}/connections/{connectionId}` → 200.
   GrantPermission {
     /// The permission.
-    permission: Permission,
+    permission: PermissionName,
     /// The connection.
     connection_id: String,
     /// `targetName` (a group); `None` means every group.
@@ -178,7 +200,7 @@ pub enum Operation {
   /// `DELETE` on the permission path → 204.
   RevokePermission {
     /// The permission.
-    permission: Permission,
+    permission: PermissionName,
     /// The connection.
     connection_id: String,
     /// `targetName`.
@@ -187,7 +209,7 @@ pub enum Operation {
   /// `HEAD` on the permission path → 200 (granted) / 404 (not).
   CheckPermission {
     /// The permission.
-    permission: Permission,
+    permission: PermissionName,
     /// The connection.
     connection_id: String,
     /// `targetName`.
@@ -683,7 +705,7 @@ fn user_group_url(mut url: UrlWriter, user_id: &str, group: &str, q: &str) -> St
 
 fn permission_url(
   mut url: UrlWriter,
-  permission: Permission,
+  permission: PermissionName,
   connection_id: &str,
   target_name: Option<&str>,
   q: &str,
@@ -852,7 +874,7 @@ mod tests {
     );
     assert_eq!(
       exists(Operation::CheckPermission {
-        permission: Permission::JoinLeaveGroup,
+        permission: Permission::JoinLeaveGroup.into(),
         connection_id: "cid".into(),
         target_name: Some("t".into()),
       }),
@@ -1034,7 +1056,7 @@ mod tests {
   fn permissions() {
     assert_eq!(
       summary(Operation::GrantPermission {
-        permission: Permission::SendToGroup,
+        permission: Permission::SendToGroup.into(),
         connection_id: "cid".into(),
         target_name: Some("t 1".into()),
       }),
@@ -1048,7 +1070,7 @@ mod tests {
     );
     assert_eq!(
       summary(Operation::GrantPermission {
-        permission: Permission::JoinLeaveGroup,
+        permission: Permission::JoinLeaveGroup.into(),
         connection_id: "cid".into(),
         target_name: None,
       })
@@ -1057,7 +1079,7 @@ mod tests {
     );
     assert_eq!(
       summary(Operation::RevokePermission {
-        permission: Permission::SendToGroup,
+        permission: Permission::SendToGroup.into(),
         connection_id: "cid".into(),
         target_name: Some("t".into()),
       }),

@@ -1,40 +1,21 @@
 //! The shared HTTP client (one connection pool per [`crate::ServiceClient`]) and the mapping of
 //! transport failures to the Node error codes the SDK reports.
 //!
-//! TLS is rustls with the `ring` provider. Trusted roots are Mozilla's CA list from
-//! `webpki-roots` — the same list Node bundles and trusts by default (Node ignores the system
-//! store unless told otherwise) — plus the PEM certificates of `extra_ca_pem`, which is where
-//! `NODE_EXTRA_CA_CERTS` goes. HTTP/1.1 only, like Node's `https` module.
+//! TLS is [`webpubsub_protocol::tls::client_config`]: rustls with the `ring` provider and Mozilla's
+//! CA list from `webpki-roots` (the list Node trusts by default) plus the PEM certificates of
+//! `extra_ca_pem`, which is where `NODE_EXTRA_CA_CERTS` goes. HTTP/1.1 only, like Node's `https` module.
 
 use crate::proxy::ProxyRule;
 use crate::Error;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::CertificateDer;
 use std::error::Error as StdError;
-use std::sync::Arc;
 
 /// Builds the HTTP client.
 pub(crate) fn build_http_client(
   proxy: Option<ProxyRule>,
   extra_ca_pem: Option<&[u8]>,
 ) -> Result<reqwest::Client, Error> {
-  let mut roots = rustls::RootCertStore::empty();
-  roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-  if let Some(pem) = extra_ca_pem {
-    for cert in CertificateDer::pem_slice_iter(pem) {
-      let cert =
-        cert.map_err(|e| Error::InvalidArgument(format!("invalid extra CA certificate: {e}")))?;
-      roots
-        .add(cert)
-        .map_err(|e| Error::InvalidArgument(format!("invalid extra CA certificate: {e}")))?;
-    }
-  }
-  let tls =
-    rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-      .with_safe_default_protocol_versions()
-      .map_err(|e| Error::InvalidArgument(format!("TLS setup failed: {e}")))?
-      .with_root_certificates(roots)
-      .with_no_client_auth();
+  let tls = webpubsub_protocol::tls::client_config(extra_ca_pem)
+    .map_err(|e| Error::InvalidArgument(e.to_string()))?;
   let builder = reqwest::Client::builder()
     .tls_backend_preconfigured(tls)
     .http1_only()

@@ -153,7 +153,7 @@ async fn every_operation_matches_the_sdk_on_the_wire() {
     ),
     (
       Operation::RevokePermission {
-        permission: Permission::SendToGroup,
+        permission: Permission::SendToGroup.into(),
         connection_id: "c1".into(),
         target_name: Some("t".into()),
       },

@@ -82,6 +82,7 @@ async fn prepare(
   body: Body,
   allows_excluded: bool,
   allows_filter: bool,
+  source: MessageSource,
 ) -> Result<SendRequest, RestError> {
   let excluded = if allows_excluded {
     call.query.all("excluded")
@@ -98,7 +99,7 @@ async fn prepare(
   let metadata = metadata::from_headers(headers)?;
   let data = read_body(headers, body).await?;
   let kind = payload_kind(headers, &data)?;
-  let message = DataMessage::new(kind, data, MessageSource::Server).with_metadata(metadata);
+  let message = DataMessage::new(kind, data, source).with_metadata(metadata);
   Ok(SendRequest {
     message: Arc::new(message),
     excluded,
@@ -115,7 +116,7 @@ pub(super) async fn to_all(
   headers: HeaderMap,
   body: Body,
 ) -> Result<Response, RestError> {
-  let request = prepare(&call, &headers, body, true, true).await?;
+  let request = prepare(&call, &headers, body, true, true, MessageSource::Server).await?;
   if let Some(hub) = call.hub() {
     hub.send_to_all(&request.message, request.selection());
   }
@@ -127,7 +128,12 @@ pub(super) async fn to_group(
   headers: HeaderMap,
   body: Body,
 ) -> Result<Response, RestError> {
-  let request = prepare(&call, &headers, body, true, true).await?;
+  // The service delivers REST group sends to JSON clients as group messages with no sender.
+  let source = MessageSource::Group {
+    group: call.param("group").to_owned(),
+    from_user_id: None,
+  };
+  let request = prepare(&call, &headers, body, true, true, source).await?;
   if let Some(hub) = call.hub() {
     hub.send_to_group(call.param("group"), &request.message, request.selection());
   }
@@ -139,7 +145,7 @@ pub(super) async fn to_user(
   headers: HeaderMap,
   body: Body,
 ) -> Result<Response, RestError> {
-  let request = prepare(&call, &headers, body, false, true).await?;
+  let request = prepare(&call, &headers, body, false, true, MessageSource::Server).await?;
   if let Some(hub) = call.hub() {
     hub.send_to_user(call.param("userId"), &request.message, request.selection());
   }
@@ -151,7 +157,7 @@ pub(super) async fn to_connection(
   headers: HeaderMap,
   body: Body,
 ) -> Result<Response, RestError> {
-  let request = prepare(&call, &headers, body, false, false).await?;
+  let request = prepare(&call, &headers, body, false, false, MessageSource::Server).await?;
   if let Some(hub) = call.hub() {
     hub.send_to_connection(call.param("connectionId"), &request.message);
   }

@@ -4,15 +4,20 @@
 
 use std::borrow::Cow;
 use std::collections::HashSet;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::SinkExt;
 use tokio::sync::mpsc;
 use tokio::time::{timeout, Instant};
+use tokio_util::sync::WaitForCancellationFutureOwned;
 
 use crate::roles::GroupAction;
-use crate::state::{Connection, DataMessage, Hub, MessageSource, Outbound, Selection, SharedState};
+use crate::state::{
+  Connection, DataMessage, EmulatorState, Hub, MessageSource, Outbound, Selection, SharedState,
+};
 use crate::ws::events::{self, UserEvent, RAW_MESSAGE_EVENT};
 use crate::ws::json_protocol::{self, AckErrorName, Payload, Request};
 use crate::ws::raw::{self, RawMode};
@@ -34,6 +39,10 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Most bytes of a close frame's reason.
 const MAX_CLOSE_REASON_BYTES: usize = 123;
+
+/// Most queued messages written as one batch before the socket is flushed and the task looks at the
+/// client's frames again.
+const MAX_BATCH_MESSAGES: usize = 64;
 
 /// The client protocol of a connection, with its protocol-specific state.
 pub enum ClientProtocol {
@@ -59,6 +68,33 @@ pub struct Session {
   processed_acks: HashSet<u64>,
   /// New transports of a reliable connection, from recovery requests.
   transports: Option<mpsc::Receiver<Box<WebSocket>>>,
+  stop: Stop,
+}
+
+/// Completes when the task must stop waiting on its socket: the emulator shuts down or the service
+/// closes the connection. Its futures live as long as the task, so each message written does not
+/// register (and drop) a waiter on the shutdown token that every connection shares.
+struct Stop {
+  shutdown: Pin<Box<WaitForCancellationFutureOwned>>,
+  closed_by_service: Pin<Box<WaitForCancellationFutureOwned>>,
+}
+
+impl Stop {
+  fn new(state: &EmulatorState, conn: &Connection) -> Self {
+    Stop {
+      shutdown: Box::pin(state.shutdown.clone().cancelled_owned()),
+      closed_by_service: Box::pin(conn.closed_by_service().clone().cancelled_owned()),
+    }
+  }
+
+  /// Shutdown wins when both happened.
+  async fn wait(&mut self) -> Wake {
+    tokio::select! {
+      biased;
+      _ = self.shutdown.as_mut() => Wake::Shutdown,
+      _ = self.closed_by_service.as_mut() => Wake::ClosedByService,
+    }
+  }
 }
 
 /// How a connection ends.
@@ -111,6 +147,7 @@ impl Session {
     protocol: ClientProtocol,
   ) -> Self {
     Session {
+      stop: Stop::new(&state, &conn),
       state,
       hub,
       conn,
@@ -149,8 +186,7 @@ impl Session {
     loop {
       let wake = tokio::select! {
         biased;
-        _ = self.state.shutdown.cancelled() => Wake::Shutdown,
-        _ = self.conn.closed_by_service().cancelled() => Wake::ClosedByService,
+        wake = self.stop.wait() => wake,
         item = self.outbound.recv() => Wake::Outbound(item),
         frame = next_frame(socket) => Wake::Frame(frame),
         transport = next_transport(&mut self.transports) => Wake::Transport(transport),
@@ -162,14 +198,7 @@ impl Session {
           "The emulator is shutting down.",
         )),
         Wake::ClosedByService => Some(self.service_close()),
-        Wake::Outbound(Some(Outbound::Data(msg))) => {
-          self.deliver(&msg, socket, recovery_deadline).await
-        }
-        Wake::Outbound(Some(Outbound::Close { code, reason })) => Some(Ending::Close {
-          code,
-          reason: reason.into(),
-          notify: true,
-        }),
+        Wake::Outbound(Some(item)) => self.write_queued(item, socket, recovery_deadline).await,
         Wake::Outbound(None) | Wake::Transport(None) | Wake::RecoveryExpired => Some(Ending::Gone),
         Wake::Frame(frame) => self.receive(frame, socket, recovery_deadline).await,
         Wake::Transport(Some(transport)) => {
@@ -197,37 +226,86 @@ impl Session {
     }
   }
 
-  /// Writes one data message in the connection's protocol; reliable clients get it buffered first.
+  /// Writes a queued item and the ones already queued behind it (up to [`MAX_BATCH_MESSAGES`]) to
+  /// the socket, then flushes once: one write for the batch instead of one per message. A close
+  /// request ends the batch; the messages before it are flushed first.
+  async fn write_queued(
+    &mut self,
+    first: Outbound,
+    socket: &mut Option<WebSocket>,
+    recovery_deadline: &mut Option<Instant>,
+  ) -> Option<Ending> {
+    let mut item = first;
+    let mut written = 0;
+    let ending = loop {
+      let msg = match item {
+        Outbound::Data(msg) => msg,
+        Outbound::Close { code, reason } => {
+          break Some(Ending::Close {
+            code,
+            reason: reason.into(),
+            notify: true,
+          })
+        }
+      };
+      let frame = match self.frame(&msg) {
+        Ok(frame) => frame,
+        Err(ending) => break Some(ending),
+      };
+      match self.feed(socket, frame).await {
+        Sent::Ok => {}
+        Sent::Interrupted => return None,
+        Sent::Failed => return self.transport_lost(socket, recovery_deadline),
+      }
+      written += 1;
+      if written == MAX_BATCH_MESSAGES {
+        break None;
+      }
+      match self.outbound.try_recv() {
+        Ok(next) => item = next,
+        Err(_) => break None,
+      }
+    };
+    match self.flush(socket).await {
+      Sent::Ok | Sent::Interrupted => ending,
+      Sent::Failed => self.transport_lost(socket, recovery_deadline).or(ending),
+    }
+  }
+
+  /// Writes one data message (an event handler's reply) in the connection's protocol.
   async fn deliver(
     &mut self,
     msg: &DataMessage,
     socket: &mut Option<WebSocket>,
     recovery_deadline: &mut Option<Instant>,
   ) -> Option<Ending> {
-    let frame = match &mut self.protocol {
-      ClientProtocol::Raw(_) => raw::frame(msg),
-      ClientProtocol::Json => Message::Text(json_text(json_protocol::message_frame(msg).clone())),
-      ClientProtocol::Reliable(buffer) => {
-        let shared = json_protocol::message_frame(msg);
-        match buffer.push(|sequence_id| json_protocol::with_sequence_id(shared, sequence_id).into())
-        {
-          Ok(frame) => Message::Text(frame),
-          Err(full) => {
-            return Some(Ending::Close {
-              code: close_code::POLICY_VIOLATION,
-              reason: full.to_string().into(),
-              notify: true,
-            })
-          }
-        }
-      }
+    let frame = match self.frame(msg) {
+      Ok(frame) => frame,
+      Err(ending) => return Some(ending),
     };
-    if socket.is_none() {
-      return None;
-    }
     match self.send(socket, frame).await {
       Sent::Ok | Sent::Interrupted => None,
       Sent::Failed => self.transport_lost(socket, recovery_deadline),
+    }
+  }
+
+  /// A data message's frame in the connection's protocol; reliable clients get it buffered first,
+  /// and a full buffer ends the connection.
+  fn frame(&mut self, msg: &DataMessage) -> Result<Message, Ending> {
+    match &mut self.protocol {
+      ClientProtocol::Raw(_) => Ok(raw::frame(msg)),
+      ClientProtocol::Json => Ok(Message::Text(json_protocol::message_frame(msg).clone())),
+      ClientProtocol::Reliable(buffer) => {
+        let shared = json_protocol::message_frame(msg);
+        buffer
+          .push(|sequence_id| json_protocol::with_sequence_id(shared, sequence_id).into())
+          .map(Message::Text)
+          .map_err(|full| Ending::Close {
+            code: close_code::POLICY_VIOLATION,
+            reason: full.to_string().into(),
+            notify: true,
+          })
+      }
     }
   }
 
@@ -295,8 +373,9 @@ impl Session {
             name: RAW_MESSAGE_EVENT.to_owned(),
             payload,
           };
-          match events::dispatch(&self.state, &self.conn, event).await {
-            Ok(()) => None,
+          match events::dispatch(&self.conn, event).await {
+            Ok(None) => None,
+            Ok(Some(reply)) => self.deliver(&reply, socket, recovery_deadline).await,
             Err(_) => Some(Ending::close(
               close_code::INTERNAL_ERROR,
               "The message could not be handled by the server.",
@@ -377,9 +456,18 @@ impl Session {
           name: event,
           payload,
         };
-        let outcome = events::dispatch(&self.state, &self.conn, event)
-          .await
-          .map_err(|e| (AckErrorName::InternalServerError, e.to_string()));
+        let outcome = match events::dispatch(&self.conn, event).await {
+          Ok(reply) => {
+            // The reply reaches the client before the ack.
+            if let Some(reply) = reply {
+              if let Some(ending) = self.deliver(&reply, socket, recovery_deadline).await {
+                return Some(ending);
+              }
+            }
+            Ok(())
+          }
+          Err(error) => Err((AckErrorName::InternalServerError, error.to_string())),
+        };
         (ack_id, outcome)
       }
     };
@@ -458,15 +546,34 @@ impl Session {
     }
   }
 
-  /// Writes one frame, giving up when the emulator shuts down or the service closes the connection.
-  async fn send(&self, socket: &mut Option<WebSocket>, frame: Message) -> Sent {
+  /// Writes one frame and flushes it.
+  async fn send(&mut self, socket: &mut Option<WebSocket>, frame: Message) -> Sent {
+    match self.feed(socket, frame).await {
+      Sent::Ok => self.flush(socket).await,
+      unsent => unsent,
+    }
+  }
+
+  /// Hands one frame to the socket, which writes it out only once its write buffer is full; gives
+  /// up when the emulator shuts down or the service closes the connection. No transport: nothing to do.
+  async fn feed(&mut self, socket: &mut Option<WebSocket>, frame: Message) -> Sent {
     let Some(transport) = socket.as_mut() else {
       return Sent::Ok;
     };
     tokio::select! {
-      result = transport.send(frame) => if result.is_ok() { Sent::Ok } else { Sent::Failed },
-      _ = self.state.shutdown.cancelled() => Sent::Interrupted,
-      _ = self.conn.closed_by_service().cancelled() => Sent::Interrupted,
+      result = transport.feed(frame) => sent(result),
+      _ = self.stop.wait() => Sent::Interrupted,
+    }
+  }
+
+  /// Writes out what [`Session::feed`] left buffered, giving up like it.
+  async fn flush(&mut self, socket: &mut Option<WebSocket>) -> Sent {
+    let Some(transport) = socket.as_mut() else {
+      return Sent::Ok;
+    };
+    tokio::select! {
+      result = transport.flush() => sent(result),
+      _ = self.stop.wait() => Sent::Interrupted,
     }
   }
 
@@ -476,6 +583,13 @@ impl Session {
       self.state.recovery.unregister(&self.conn.id);
     }
     self.hub.remove_connection(&self.conn.id);
+    if let Some(upstream) = self.conn.upstream.get() {
+      let reason = match &ending {
+        Ending::Close { reason, .. } => reason,
+        Ending::Gone => "",
+      };
+      upstream.disconnected(reason);
+    }
     let Some(mut socket) = socket else {
       return;
     };
@@ -519,8 +633,11 @@ fn close_reason(reason: &str) -> &str {
   &reason[..end]
 }
 
-fn json_text(frame: bytes::Bytes) -> Utf8Bytes {
-  Utf8Bytes::try_from(frame).expect("JSON frames are built from strings")
+fn sent(result: Result<(), axum::Error>) -> Sent {
+  match result {
+    Ok(()) => Sent::Ok,
+    Err(_) => Sent::Failed,
+  }
 }
 
 fn duplicate_message(ack_id: Option<u64>) -> String {

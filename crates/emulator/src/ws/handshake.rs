@@ -47,6 +47,8 @@ impl Negotiated {
 /// A client opening a new connection.
 #[derive(Debug)]
 pub struct NewClient {
+  /// Every claim of the access token, for the `connect` event.
+  pub claims: Box<serde_json::Map<String, serde_json::Value>>,
   pub user_id: Option<String>,
   pub roles: Roles,
   pub groups: Vec<String>,
@@ -185,6 +187,7 @@ impl Handshake {
       Negotiated::Json | Negotiated::JsonReliable => None,
     };
     let intent = Intent::Connect(NewClient {
+      claims: Box::new(claims.claims),
       user_id: claims.subject,
       roles: Roles::parse(&claims.roles)?,
       groups: claims.groups,

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
+use axum::extract::ws::Utf8Bytes;
 use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -299,17 +300,21 @@ pub fn disconnected(reason: &str) -> String {
 }
 
 /// The `message` envelope of a data message, serialized on first use and shared by every JSON receiver.
-pub fn message_frame(msg: &DataMessage) -> &Bytes {
+pub fn message_frame(msg: &DataMessage) -> &Utf8Bytes {
   msg
     .json_frame
-    .get_or_init(|| Bytes::from(encode_message(msg)))
+    .get_or_init(|| encode_message(msg).into())
 }
 
 /// A reliable protocol's envelope: the shared frame with `sequenceId` spliced in before its closing brace.
-pub fn with_sequence_id(frame: &[u8], sequence_id: u64) -> String {
-  let text = String::from_utf8_lossy(frame);
-  let body = text.strip_suffix('}').unwrap_or(&text);
-  format!(r#"{body},"sequenceId":{sequence_id}}}"#)
+pub fn with_sequence_id(frame: &str, sequence_id: u64) -> String {
+  const KEY: &str = r#","sequenceId":"#;
+  let body = frame.strip_suffix('}').unwrap_or(frame);
+  let mut spliced = String::with_capacity(body.len() + KEY.len() + 21);
+  spliced.push_str(body);
+  spliced.push_str(KEY);
+  let _ = write!(spliced, "{sequence_id}}}");
+  spliced
 }
 
 fn encode_message(msg: &DataMessage) -> String {
@@ -578,7 +583,7 @@ mod tests {
   }
 
   fn frame_json(msg: &DataMessage) -> serde_json::Value {
-    serde_json::from_slice(message_frame(msg)).unwrap()
+    serde_json::from_str(message_frame(msg)).unwrap()
   }
 
   #[test]
@@ -589,7 +594,7 @@ mod tests {
       MessageSource::Server,
     );
     assert_eq!(
-      std::str::from_utf8(message_frame(&server)).unwrap(),
+      message_frame(&server).as_str(),
       r#"{"type":"message","from":"server","dataType":"json","data":{"a":1}}"#
     );
     let group = DataMessage::new(

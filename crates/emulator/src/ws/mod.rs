@@ -1,9 +1,10 @@
 //! The WebSocket client endpoint (`/client/hubs/{hub}` and `/client/?hub=`): raw clients and the JSON
 //! subprotocols `json.webpubsub.azure.v1` and `json.reliable.webpubsub.azure.v1`.
 //!
-//! [`handler`] checks the upgrade request ([`handshake`]), registers the connection in its hub before the
-//! upgrade completes (so REST calls made as soon as the client is open reach it), and runs one task per
-//! logical connection ([`connection`]).
+//! [`handler`] checks the upgrade request ([`handshake`]), raises the blocking `connect` event when the hub
+//! has event handlers ([`events`]), registers the connection in its hub before the upgrade completes (so
+//! REST calls made as soon as the client is open reach it), and runs one task per logical connection
+//! ([`connection`]).
 
 pub mod connection;
 pub mod events;
@@ -21,12 +22,22 @@ use axum::response::{IntoResponse, Response};
 use crate::auth::now_seconds;
 use crate::state::{new_connection_id, Connection, ConnectionInit, SharedState};
 use connection::{close_code, close_socket, ClientProtocol, Session};
-use handshake::{Handshake, HandshakeError, Intent, Negotiated, NewClient, Recovery};
+use events::Admitted;
+use handshake::{Handshake, HandshakeError, Intent, Negotiated, Recovery};
 use recovery::{reconnection_token, verify_reconnection_token, RecoveryError};
 use reliable::ReliableBuffer;
 
 /// Largest frame or message a client may send.
 pub const MAX_CLIENT_MESSAGE_BYTES: usize = 1024 * 1024;
+
+/// Read buffer of one connection. tungstenite allocates it up front and zero-fills it on every read, so
+/// its 128 KiB default costs that much resident memory per connection and a memset per read; larger
+/// frames still arrive whole (the buffer grows to the frame's length, up to the message limit above).
+const READ_BUFFER_BYTES: usize = 4 * 1024;
+
+/// Bytes of queued frames tungstenite collects before writing them out; a batch of outbound messages
+/// is flushed as a whole anyway (see [`connection`]).
+const WRITE_BUFFER_BYTES: usize = 4 * 1024;
 
 /// The axum handler of both client routes.
 pub async fn handler(
@@ -37,7 +48,7 @@ pub async fn handler(
   headers: HeaderMap,
   upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
-  let Ok(mut upgrade) = upgrade else {
+  let Ok(upgrade) = upgrade else {
     return HandshakeError::NotWebSocket.into_response();
   };
   let offered: Vec<String> = upgrade
@@ -50,29 +61,58 @@ pub async fn handler(
     Ok(handshake) => handshake,
     Err(error) => return error.into_response(),
   };
-  if let Some(name) = handshake.protocol.name() {
-    upgrade.set_selected_protocol(HeaderValue::from_static(name));
-  }
-  let upgrade = upgrade
+  let mut upgrade = upgrade
+    .read_buffer_size(READ_BUFFER_BYTES)
+    .write_buffer_size(WRITE_BUFFER_BYTES)
     .max_frame_size(MAX_CLIENT_MESSAGE_BYTES)
     .max_message_size(MAX_CLIENT_MESSAGE_BYTES);
   match handshake.intent {
-    Intent::Connect(client) => connect(state, upgrade, &handshake.hub, handshake.protocol, client),
-    Intent::Recover(recovery) => recover(state, upgrade, handshake.hub, recovery),
+    Intent::Connect(client) => {
+      // The id exists before the upgrade: the `connect` event carries it.
+      let id = new_connection_id();
+      let candidate = events::Candidate {
+        hub: &handshake.hub,
+        connection_id: &id,
+        client,
+        negotiated: handshake.protocol,
+        offered: &offered,
+        query: &query,
+        headers: &headers,
+      };
+      match events::admit(&state, candidate).await {
+        Ok(admitted) => connect(state, upgrade, &handshake.hub, id, admitted),
+        Err(error) => error.into_response(),
+      }
+    }
+    Intent::Recover(recovery) => {
+      if let Some(name) = handshake.protocol.name() {
+        upgrade.set_selected_protocol(HeaderValue::from_static(name));
+      }
+      recover(state, upgrade, handshake.hub, recovery)
+    }
   }
 }
 
 /// Registers a new connection and serves it once upgraded.
 fn connect(
   state: SharedState,
-  upgrade: WebSocketUpgrade,
+  mut upgrade: WebSocketUpgrade,
   hub_name: &str,
-  negotiated: Negotiated,
-  client: NewClient,
+  id: String,
+  admitted: Admitted,
 ) -> Response {
+  let Admitted {
+    client,
+    negotiated,
+    subprotocol,
+    events: upstream,
+  } = admitted;
+  if let Some(name) = subprotocol.and_then(|name| HeaderValue::from_str(&name).ok()) {
+    upgrade.set_selected_protocol(name);
+  }
   let hub = state.hubs.hub(hub_name);
   let (conn, outbound) = Connection::new(ConnectionInit {
-    id: new_connection_id(),
+    id,
     hub: hub.name().to_owned(),
     user_id: client.user_id,
     protocol: negotiated.name().map(str::to_owned),
@@ -81,6 +121,10 @@ fn connect(
   hub.add_connection(conn.clone());
   for group in &client.groups {
     hub.join_group(&conn.id, group);
+  }
+  // Set after the initial groups, which are part of connecting rather than `joined` events.
+  if let Some(upstream) = upstream {
+    let _ = conn.upstream.set(upstream);
   }
   let protocol = match (negotiated, client.raw_mode) {
     (Negotiated::Raw, Some(mode)) => ClientProtocol::Raw(mode),
@@ -106,12 +150,18 @@ fn connect(
   };
   let failed_hub = hub.clone();
   let failed_id = conn.id.clone();
+  let opened = conn.clone();
   let session = Session::new(state.clone(), hub, conn, outbound, protocol);
   upgrade
     .on_failed_upgrade(move |_| {
       failed_hub.remove_connection(&failed_id);
     })
-    .on_upgrade(move |socket| state.tasks.track_future(session.run(socket, connected)))
+    .on_upgrade(move |socket| {
+      if let Some(upstream) = opened.upstream.get() {
+        upstream.connected();
+      }
+      state.tasks.track_future(session.run(socket, connected))
+    })
 }
 
 /// Hands the new transport to the logical connection it resumes, or closes it with 1008.

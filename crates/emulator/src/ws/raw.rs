@@ -65,10 +65,15 @@ impl RawMode {
 pub fn frame(msg: &DataMessage) -> Message {
   match msg.kind {
     ContentKind::Binary => Message::Binary(msg.data.clone()),
-    ContentKind::Text | ContentKind::Json => match Utf8Bytes::try_from(msg.data.clone()) {
-      Ok(text) => Message::Text(text),
-      Err(_) => Message::Text(String::from_utf8_lossy(&msg.data).into_owned().into()),
-    },
+    ContentKind::Text | ContentKind::Json => Message::Text(
+      msg
+        .raw_text
+        .get_or_init(|| match Utf8Bytes::try_from(msg.data.clone()) {
+          Ok(text) => text,
+          Err(_) => String::from_utf8_lossy(&msg.data).into_owned().into(),
+        })
+        .clone(),
+    ),
   }
 }
 

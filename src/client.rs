@@ -1,0 +1,169 @@
+//! `NativeClient`: one service client per JS `WebPubSubServiceClient`, built by explicit factories.
+
+use std::sync::Arc;
+
+use napi::bindgen_prelude::{Either, PromiseRaw, Uint8Array};
+use napi::Env;
+use napi_derive::napi;
+use webpubsub_protocol::client_protocol::client_urls;
+use webpubsub_service_client::{
+  ClientAccessToken, ClientConfig, Credential, Error, KeyCredential, ServiceClient,
+};
+
+use crate::cancel::CancelHandle;
+use crate::convert::{
+  self, NativeClientOptions, NativeClientTokenOptions, NativeOperation, NativeResponse,
+};
+use crate::credential::{GetTokenFn, JsTokenProvider};
+use crate::error::{failure_of, invalid_arg};
+
+/// `{ token, baseUrl, url }`, the value `getClientAccessToken` resolves to.
+#[napi(object)]
+pub struct NativeClientAccessToken {
+  pub token: String,
+  pub base_url: String,
+  pub url: String,
+}
+
+impl From<ClientAccessToken> for NativeClientAccessToken {
+  fn from(token: ClientAccessToken) -> Self {
+    Self {
+      token: token.token,
+      base_url: token.base_url,
+      url: token.url,
+    }
+  }
+}
+
+/// A Web PubSub hub client: a shared connection pool, a credential and the hub name.
+#[napi]
+pub struct NativeClient {
+  client: ServiceClient,
+  /// The access key, kept to rotate it; `None` with a token provider.
+  key: Option<Arc<KeyCredential>>,
+}
+
+impl NativeClient {
+  fn build(mut config: ClientConfig, options: Option<NativeClientOptions>) -> napi::Result<Self> {
+    convert::configure(&mut config, options.unwrap_or_default());
+    let key = match &config.credential {
+      Credential::Key(key) => Some(Arc::clone(key)),
+      Credential::Token(_) => None,
+    };
+    let client = ServiceClient::new(config).map_err(invalid_arg)?;
+    Ok(Self { client, key })
+  }
+}
+
+#[napi]
+impl NativeClient {
+  /// A client from `Endpoint=...;AccessKey=...;[Port=...;]` (parsed as the official SDK parses it).
+  #[napi(factory)]
+  pub fn from_connection_string(
+    connection_string: String,
+    hub: String,
+    options: Option<NativeClientOptions>,
+  ) -> napi::Result<Self> {
+    let config =
+      ClientConfig::from_connection_string(&connection_string, hub).map_err(invalid_arg)?;
+    Self::build(config, options)
+  }
+
+  /// A client signing each request with an access key (`AzureKeyCredential`).
+  #[napi(factory)]
+  pub fn with_key(
+    endpoint: String,
+    key: String,
+    hub: String,
+    options: Option<NativeClientOptions>,
+  ) -> napi::Result<Self> {
+    let credential = Credential::Key(Arc::new(KeyCredential::new(&key)));
+    Self::build(ClientConfig::new(endpoint, hub, credential), options)
+  }
+
+  /// A client authenticating with bearer tokens from a JS
+  /// `(scopes) => Promise<{ token, expiresOnMs, refreshAfterMs? }>`.
+  #[napi(
+    factory,
+    ts_args_type = "endpoint: string, hub: string, getToken: (scopes: string[]) => Promise<NativeAccessToken>, options?: NativeClientOptions | undefined | null"
+  )]
+  pub fn with_token_provider(
+    endpoint: String,
+    hub: String,
+    get_token: GetTokenFn,
+    options: Option<NativeClientOptions>,
+  ) -> napi::Result<Self> {
+    let credential = Credential::Token(Arc::new(JsTokenProvider::new(get_token)));
+    Self::build(ClientConfig::new(endpoint, hub, credential), options)
+  }
+
+  /// The endpoint as the official SDK reports it.
+  #[napi(getter)]
+  pub fn endpoint(&self) -> String {
+    self.client.endpoint().to_owned()
+  }
+
+  /// Replaces the access key used for the next requests (`AzureKeyCredential.update`).
+  #[napi]
+  pub fn set_key(&self, key: String) {
+    if let Some(credential) = &self.key {
+      credential.update(&key);
+    }
+  }
+
+  /// Runs one operation. Resolves with the HTTP answer (any status) or a failure record; rejects
+  /// only for an operation record it cannot use.
+  #[napi(ts_return_type = "Promise<NativeResponse>")]
+  pub fn invoke<'env>(
+    &self,
+    env: &'env Env,
+    mut op: NativeOperation,
+    body: Option<Either<String, Uint8Array>>,
+    cancel: Option<&CancelHandle>,
+    want_headers: bool,
+  ) -> napi::Result<PromiseRaw<'env, NativeResponse>> {
+    let call = convert::call_options(&mut op, cancel.map(CancelHandle::token));
+    let operation = convert::operation(op, convert::body_bytes(body))?;
+    let client = self.client.clone();
+    env.spawn_future(async move {
+      Ok(match client.execute(operation, &call).await {
+        Ok(response) => convert::response_record(response, true, want_headers),
+        Err(Error::UnexpectedStatus(response)) => {
+          convert::response_record(*response, false, want_headers)
+        }
+        Err(error) => convert::failure_record(failure_of(&error)),
+      })
+    })
+  }
+
+  /// A client access token signed locally with the access key (no request is made).
+  #[napi]
+  pub fn client_access_token(
+    &self,
+    options: NativeClientTokenOptions,
+  ) -> napi::Result<NativeClientAccessToken> {
+    let options = convert::client_token_options(options)?;
+    self
+      .client
+      .client_access_token(&options)
+      .map(Into::into)
+      .map_err(invalid_arg)
+  }
+
+  /// `{ token, baseUrl, url }` for a token the service issued (`:generateToken`).
+  #[napi]
+  pub fn client_access_urls(
+    &self,
+    token: String,
+    client_protocol: Option<String>,
+  ) -> napi::Result<NativeClientAccessToken> {
+    let protocol = convert::client_protocol(client_protocol.as_deref())?.unwrap_or_default();
+    let urls = client_urls(self.client.endpoint(), self.client.hub(), protocol);
+    let url = format!("{}?access_token={token}", urls.base_url);
+    Ok(NativeClientAccessToken {
+      token,
+      base_url: urls.base_url,
+      url,
+    })
+  }
+}
