@@ -1,7 +1,10 @@
 //! The WebSocket client endpoint against a started emulator: raw and JSON clients, permissions, acks,
 //! close codes, reliable recovery and shutdown.
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use bytes::Bytes;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
@@ -11,8 +14,10 @@ use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use webpubsub_emulator::config::DEFAULT_ACCESS_KEY;
+use webpubsub_emulator::state::{DataMessage, MessageSource, Selection};
 use webpubsub_emulator::{EmulatorConfig, RunningEmulator};
 use webpubsub_protocol::jwt::{ClientTokenClaims, SigningKey};
+use webpubsub_protocol::payload::ContentKind;
 
 const JSON: &str = "json.webpubsub.azure.v1";
 const RELIABLE: &str = "json.reliable.webpubsub.azure.v1";
@@ -471,6 +476,33 @@ async fn raw_send_to_group_mode_publishes_frames() {
 }
 
 #[tokio::test]
+async fn client_frames_up_to_the_size_limit_arrive_whole() {
+  let emulator = Emulator::start().await;
+  let (mut listener, _) =
+    json_client(&emulator, JSON, Some("l"), &["webpubsub.joinLeaveGroup"]).await;
+  send_json(
+    &mut listener,
+    json!({"type":"joinGroup","group":"g","ackId":1}),
+  )
+  .await;
+  assert_eq!(next_json(&mut listener).await["success"], true);
+  let allowed = emulator.url("chat", Some("r"), &["webpubsub.sendToGroup.g"]);
+  let (mut raw, _) = connect(
+    &format!("{allowed}&webpubsub_mode=sendToGroup&group=g"),
+    &[],
+  )
+  .await
+  .unwrap();
+
+  // Far beyond the connection's read buffer, exactly at the message limit.
+  let largest = "y".repeat(1024 * 1024);
+  raw.send(Message::text(largest.clone())).await.unwrap();
+  raw.send(Message::text("after")).await.unwrap();
+  assert_eq!(next_json(&mut listener).await["data"], largest);
+  assert_eq!(next_json(&mut listener).await["data"], "after");
+}
+
+#[tokio::test]
 async fn rest_close_sends_disconnected_then_close_frame() {
   let emulator = Emulator::start().await;
   let (mut ws, connected) = json_client(&emulator, JSON, None, &[]).await;
@@ -485,6 +517,43 @@ async fn rest_close_sends_disconnected_then_close_frame() {
     json!({"type":"system","event":"disconnected","message":"bye now"})
   );
   assert_eq!(closed(&mut ws).await, (1000, "bye now".into()));
+}
+
+#[tokio::test]
+async fn queued_messages_arrive_in_order_and_before_a_queued_close() {
+  let emulator = Emulator::start().await;
+  let (mut json, connected) = json_client(&emulator, JSON, None, &[]).await;
+  let (mut reliable, _) = json_client(&emulator, RELIABLE, None, &[]).await;
+  let id = connected["connectionId"].as_str().unwrap();
+  let hub = emulator.running.state().hubs.find("chat").unwrap();
+  // Queued in one go on this single-threaded runtime, before the connections' tasks run again,
+  // so the tasks write them in batches.
+  for n in 0..300 {
+    let msg = Arc::new(DataMessage::new(
+      ContentKind::Text,
+      Bytes::from(n.to_string()),
+      MessageSource::Server,
+    ));
+    assert_eq!(hub.send_to_all(&msg, Selection::default()), 2);
+  }
+  assert!(hub.close_connection(id, "done"));
+
+  for n in 0..300 {
+    assert_eq!(
+      next_json(&mut json).await,
+      json!({"type":"message","from":"server","dataType":"text","data":n.to_string()})
+    );
+  }
+  assert_eq!(
+    next_json(&mut json).await,
+    json!({"type":"system","event":"disconnected","message":"done"})
+  );
+  assert_eq!(closed(&mut json).await, (1000, "done".into()));
+  for n in 0..300 {
+    let message = next_json(&mut reliable).await;
+    assert_eq!(message["data"], n.to_string());
+    assert_eq!(message["sequenceId"], n + 1);
+  }
 }
 
 #[tokio::test]

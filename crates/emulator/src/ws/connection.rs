@@ -72,8 +72,10 @@ pub struct Session {
 }
 
 /// Completes when the task must stop waiting on its socket: the emulator shuts down or the service
-/// closes the connection. Its futures live as long as the task, so each message written does not
-/// register (and drop) a waiter on the shutdown token that every connection shares.
+/// closes the connection. It is polled for every message written, so it watches shutdown through a
+/// child token of its own (checking a token locks its node: the shared one would be a lock every
+/// connection contends for) and keeps its futures for the task's life instead of registering and
+/// dropping a waiter per message.
 struct Stop {
   shutdown: Pin<Box<WaitForCancellationFutureOwned>>,
   closed_by_service: Pin<Box<WaitForCancellationFutureOwned>>,
@@ -82,7 +84,7 @@ struct Stop {
 impl Stop {
   fn new(state: &EmulatorState, conn: &Connection) -> Self {
     Stop {
-      shutdown: Box::pin(state.shutdown.clone().cancelled_owned()),
+      shutdown: Box::pin(state.shutdown.child_token().cancelled_owned()),
       closed_by_service: Box::pin(conn.closed_by_service().clone().cancelled_owned()),
     }
   }
@@ -320,13 +322,16 @@ impl Session {
     };
     let frames: Vec<Utf8Bytes> = buffer.unacked().cloned().collect();
     for frame in frames {
-      match self.send(socket, Message::Text(frame)).await {
+      match self.feed(socket, Message::Text(frame)).await {
         Sent::Ok => {}
         Sent::Interrupted => return None,
         Sent::Failed => return self.transport_lost(socket, recovery_deadline),
       }
     }
-    None
+    match self.flush(socket).await {
+      Sent::Ok | Sent::Interrupted => None,
+      Sent::Failed => self.transport_lost(socket, recovery_deadline),
+    }
   }
 
   /// Handles what the transport produced: a client frame, its end, or an error.
@@ -555,12 +560,15 @@ impl Session {
   }
 
   /// Hands one frame to the socket, which writes it out only once its write buffer is full; gives
-  /// up when the emulator shuts down or the service closes the connection. No transport: nothing to do.
+  /// up when the emulator shuts down or the service closes the connection while the peer does not
+  /// take the bytes (the write is tried first, so a write that completes at once costs no check of
+  /// [`Stop`]). No transport: nothing to do.
   async fn feed(&mut self, socket: &mut Option<WebSocket>, frame: Message) -> Sent {
     let Some(transport) = socket.as_mut() else {
       return Sent::Ok;
     };
     tokio::select! {
+      biased;
       result = transport.feed(frame) => sent(result),
       _ = self.stop.wait() => Sent::Interrupted,
     }
@@ -572,6 +580,7 @@ impl Session {
       return Sent::Ok;
     };
     tokio::select! {
+      biased;
       result = transport.flush() => sent(result),
       _ = self.stop.wait() => Sent::Interrupted,
     }

@@ -4,9 +4,9 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
+use axum::extract::ws::Utf8Bytes;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
-use axum::extract::ws::Utf8Bytes;
 use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -301,9 +301,7 @@ pub fn disconnected(reason: &str) -> String {
 
 /// The `message` envelope of a data message, serialized on first use and shared by every JSON receiver.
 pub fn message_frame(msg: &DataMessage) -> &Utf8Bytes {
-  msg
-    .json_frame
-    .get_or_init(|| encode_message(msg).into())
+  msg.json_frame.get_or_init(|| encode_message(msg).into())
 }
 
 /// A reliable protocol's envelope: the shared frame with `sequenceId` spliced in before its closing brace.
