@@ -1,24 +1,17 @@
 //! `X-WebPubSub-Metadata-<key>` request headers: per-message metadata for subprotocol clients.
 //!
-//! Rules (official emulator): prefix matched case-insensitively, key lower-cased; a repeated
-//! header or a comma list keeps the last value, trimmed; keys are HTTP token characters, ASCII;
-//! key at most 256 bytes, value at most 1024 bytes, all metadata at most 8 KiB.
+//! The prefix is matched case-insensitively and the key lower-cased; a repeated header or a comma list
+//! keeps the last value, trimmed. The entry rules are `crate::metadata`'s.
 
 use axum::http::HeaderMap;
 
 use crate::error::RestError;
+use crate::metadata::{check_entry, check_total, MetadataError};
 
 const PREFIX: &str = "x-webpubsub-metadata-";
-const MAX_KEY_BYTES: usize = 256;
-const MAX_VALUE_BYTES: usize = 1024;
-const MAX_TOTAL_BYTES: usize = 8 * 1024;
 
-fn is_token_char(c: char) -> bool {
-  c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
-}
-
-fn invalid(message: impl Into<String>) -> RestError {
-  RestError::validation("metadata", message)
+fn invalid(error: MetadataError) -> RestError {
+  RestError::validation("metadata", error.to_string())
 }
 
 /// The metadata carried by the request headers, in first-seen key order.
@@ -29,29 +22,17 @@ pub fn from_headers(headers: &HeaderMap) -> Result<Vec<(String, String)>, RestEr
     let Some(key) = name.as_str().strip_prefix(PREFIX) else {
       continue;
     };
-    if key.is_empty() || key.len() > MAX_KEY_BYTES || !key.chars().all(is_token_char) {
-      return Err(invalid(format!("Invalid metadata key '{key}'.")));
-    }
     let text = value
       .to_str()
-      .map_err(|_| invalid(format!("The value of metadata '{key}' must be ASCII.")))?;
+      .map_err(|_| invalid(MetadataError::NonAsciiValue(key.to_owned())))?;
     let last = text.rsplit(',').next().unwrap_or_default().trim();
-    if last.len() > MAX_VALUE_BYTES {
-      return Err(invalid(format!(
-        "The value of metadata '{key}' is longer than {MAX_VALUE_BYTES} bytes."
-      )));
-    }
+    check_entry(key, last).map_err(invalid)?;
     match metadata.iter_mut().find(|(existing, _)| existing == key) {
       Some(entry) => entry.1 = last.to_owned(),
       None => metadata.push((key.to_owned(), last.to_owned())),
     }
   }
-  let total: usize = metadata.iter().map(|(k, v)| k.len() + v.len()).sum();
-  if total > MAX_TOTAL_BYTES {
-    return Err(invalid(format!(
-      "The metadata is larger than {MAX_TOTAL_BYTES} bytes."
-    )));
-  }
+  check_total(&metadata).map_err(invalid)?;
   Ok(metadata)
 }
 

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use webpubsub_protocol::payload::ContentKind;
 
+use crate::metadata::{check_entry, check_total};
 use crate::state::{DataMessage, MessageSource};
 
 /// Name of the plain JSON subprotocol.
@@ -21,9 +22,6 @@ pub const JSON_RELIABLE_PROTOCOL: &str = "json.reliable.webpubsub.azure.v1";
 
 /// Largest `ttlSeconds` a client may ask for.
 const MAX_TTL_SECONDS: u64 = 300;
-const MAX_METADATA_KEY_BYTES: usize = 256;
-const MAX_METADATA_VALUE_BYTES: usize = 1024;
-const MAX_METADATA_TOTAL_BYTES: usize = 8 * 1024;
 const MAX_EVENT_NAME_CHARS: usize = 128;
 
 /// A data payload sent by a client.
@@ -211,29 +209,21 @@ fn payload(
   })
 }
 
-/// Metadata rules: keys are HTTP tokens of at most 256 bytes, unique ignoring case; values are ASCII of
-/// at most 1024 bytes; at most 8 KiB in all. Keys are lower-cased like REST metadata headers.
+/// Client metadata under `crate::metadata`'s rules; keys are lower-cased like REST metadata headers and must
+/// be unique ignoring case.
 fn validate_metadata(
   metadata: HashMap<String, String>,
 ) -> Result<Vec<(String, String)>, InvalidMessage> {
-  let is_token_char = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
-  let mut total = 0;
   let mut checked: Vec<(String, String)> = Vec::with_capacity(metadata.len());
   for (key, value) in metadata {
     let key = key.to_ascii_lowercase();
-    total += key.len() + value.len();
-    let valid = !key.is_empty()
-      && key.len() <= MAX_METADATA_KEY_BYTES
-      && key.chars().all(is_token_char)
-      && value.len() <= MAX_METADATA_VALUE_BYTES
-      && value.is_ascii()
-      && total <= MAX_METADATA_TOTAL_BYTES
-      && !checked.iter().any(|(k, _)| *k == key);
-    if !valid {
+    check_entry(&key, &value).map_err(|_| InvalidMessage::Metadata)?;
+    if checked.iter().any(|(k, _)| *k == key) {
       return Err(InvalidMessage::Metadata);
     }
     checked.push((key, value));
   }
+  check_total(&checked).map_err(|_| InvalidMessage::Metadata)?;
   checked.sort();
   Ok(checked)
 }
