@@ -35,7 +35,7 @@ export declare class NativeClient {
    * Runs one operation. Resolves with the HTTP answer (any status) or a failure record; rejects
    * only for an operation record it cannot use.
    */
-  invoke(op: NativeOperation, body: string | Uint8Array | undefined | null, cancel: CancelHandle | undefined | null, wantHeaders: boolean): Promise<NativeResponse>
+  invoke(op: { kind: string } & Record<string, unknown>, body: string | Uint8Array | undefined | null, cancel: CancelHandle | undefined | null, wantHeaders: boolean): Promise<NativeResponse>
   /** A client access token signed locally with the access key (no request is made). */
   clientAccessToken(options: NativeClientTokenOptions): NativeClientAccessToken
   /** `{ token, baseUrl, url }` for a token the service issued (`:generateToken`). */
@@ -157,42 +157,6 @@ export interface NativeFailure {
   code?: string
   /** The message the caller sees (never contains a key or token). */
   message: string
-}
-
-/**
- * One operation as `index.js` describes it: `kind` names it, the other fields are its arguments
- * and the per-call `requestOptions`.
- */
-export interface NativeOperation {
-  /** The operation name, e.g. `sendToAll`, `groupExists`, `listConnectionsNext`. */
-  kind: string
-  group?: string
-  user?: string
-  connection?: string
-  /** `application/json`, `text/plain` or `application/octet-stream` for sends. */
-  contentType?: string
-  excluded?: Array<string>
-  filter?: string
-  messageTtlSeconds?: number
-  reason?: string
-  permission?: string
-  targetName?: string
-  /** Groups of `addConnectionsToGroups` / `removeConnectionsFromGroups` / client tokens. */
-  groups?: Array<string>
-  maxPageSize?: number
-  top?: number
-  /** The absolute URL of the next page, followed verbatim. */
-  nextLink?: string
-  userId?: string
-  roles?: Array<string>
-  expirationTimeInMinutes?: number
-  clientProtocol?: string
-  /** `requestOptions.timeout` in milliseconds (0 means none). */
-  timeout?: number
-  /** `requestOptions.customHeaders`. */
-  customHeaders?: Record<string, string>
-  /** Log this call's attempts (the client's `onAttempt`). */
-  log?: boolean
 }
 
 /** What `invoke` resolves to: an HTTP answer, or a failure when there was none. */

@@ -49,7 +49,8 @@ function settingsDocument(options) {
 
 /** PEM given as text or bytes (e.g. `fs.readFileSync(path)`). */
 function pemText(pem) {
-  return typeof pem === "string" ? pem : Buffer.from(pem).toString("utf8");
+  if (pem === undefined || typeof pem === "string") return pem;
+  return Buffer.from(pem).toString("utf8");
 }
 
 module.exports = { startEmulator };

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import https from "node:https";
 import fs from "node:fs";
 import path from "node:path";
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
 import { startRecordingServer, defaultAnswer } from "./helpers/recording-server.mjs";
@@ -77,21 +77,22 @@ test("503 twice then success: three requests with one request id", async () => {
   const r = await assertSame({ reply: [{ status: 503 }, { status: 503 }, { status: 202 }], run: send });
   assert.equal(r.requests.length, 3);
   assert.equal(r.requestIdsPerCall, 1);
-  assert.deepEqual(r.outcome, { value: undefined });
+  assert.deepEqual(r.outcome, { value: { body: undefined } });
   assert.deepEqual(
     r.seen.map((s) => s.status),
     [202],
   );
 });
 
-for (const status of [408, 429, 500, 502, 503, 504]) {
+for (const status of [408, 500, 502, 503, 504]) {
   test(`${status} is retried`, async () => {
     const r = await assertSame({ reply: [{ status }, { status: 202 }], run: send });
     assert.equal(r.requests.length, 2);
   });
 }
 
-for (const status of [400, 401, 403, 409, 413, 501, 505]) {
+// 429 is retried only when it says when (Retry-After and friends, below).
+for (const status of [400, 401, 403, 409, 413, 429, 501, 505]) {
   test(`${status} is not retried and rejects with a RestError`, async () => {
     const r = await assertSame({
       reply: [{ status, body: { code: "Code", message: `status ${status}` } }, { status: 202 }],
@@ -113,7 +114,7 @@ for (const [header, value] of [
   test(`429 with ${header}: ${value.length > 5 ? "a date" : value} is retried`, async () => {
     const r = await assertSame({ reply: [{ status: 429, headers: { [header]: value } }, { status: 202 }], run: send });
     assert.equal(r.requests.length, 2);
-    assert.deepEqual(r.outcome, { value: undefined });
+    assert.deepEqual(r.outcome, { value: { body: undefined } });
   });
 }
 
@@ -154,7 +155,7 @@ test("maxRetries 0 sends once; default options retry 3 times", async () => {
 test("connection reset is retried, then succeeds", async () => {
   const r = await assertSame({ reply: [{ destroy: true }, { destroy: true }, { status: 202 }], run: send });
   assert.equal(r.requests.length, 3);
-  assert.deepEqual(r.outcome, { value: undefined });
+  assert.deepEqual(r.outcome, { value: { body: undefined } });
 });
 
 test("connection reset on every try rejects with ECONNRESET after the retries", async () => {
@@ -274,11 +275,22 @@ test("customHeaders are sent on every try; tracingOptions are accepted", async (
 
 test("reverseProxyEndpoint: sent to the proxy, signed for the endpoint", async () => {
   const r = await assertSame({
-    client: (sdk) => keyClient(sdk, { reverseProxyEndpoint: server.url }, "https://contoso.webpubsub.azure.com"),
+    client: (sdk) => keyClient(sdk, { reverseProxyEndpoint: server.url }, "http://contoso.webpubsub.azure.com"),
     run: send,
   });
   assert.equal(r.requests.length, 1);
-  assert.equal(r.requests[0].authorization.aud, `https://contoso.webpubsub.azure.com/api/hubs/${HUB}/:send?api-version=2024-12-01`);
+  assert.equal(r.requests[0].authorization.aud, `http://contoso.webpubsub.azure.com/api/hubs/${HUB}/:send?api-version=2024-12-01`);
+});
+
+test("reverseProxyEndpoint keeps the endpoint's scheme: TLS to a plain HTTP proxy fails with EPROTO", async () => {
+  const codes = [];
+  for (const sdk of [official, ours]) {
+    const client = keyClient(sdk, { reverseProxyEndpoint: server.url, retryOptions: { maxRetries: 0 } }, "https://contoso.webpubsub.azure.com");
+    const error = await client.sendToAll("x").catch((e) => e);
+    codes.push([error.name, error.code]);
+  }
+  assert.deepEqual(codes[1], codes[0]);
+  assert.deepEqual(codes[0], ["RestError", "EPROTO"]);
 });
 
 test("allowInsecureConnection false refuses http with the official message", async () => {
@@ -368,30 +380,45 @@ test("TokenCredential: one getToken for concurrent calls, a shared refresh, Bear
   try {
     const scopes = [];
     let issued = 0;
-    let lifetimeMs = 3600e3;
+    let next = () => ({ expiresOnTimestamp: Date.now() + 3600e3 });
     const credential = {
       async getToken(scope) {
         scopes.push(scope);
         await new Promise((r) => setTimeout(r, 30));
         issued += 1;
-        return { token: `token-${issued}`, expiresOnTimestamp: Date.now() + lifetimeMs };
+        return { token: `token-${issued}`, ...next() };
       },
     };
-    const client = new ours.WebPubSubServiceClient(`https://localhost:${tls.address().port}`, credential, HUB);
+    const endpoint = `https://localhost:${tls.address().port}`;
+    const client = new ours.WebPubSubServiceClient(endpoint, credential, HUB);
     await Promise.all(Array.from({ length: 20 }, (_, i) => client.sendToAll(`m${i}`)));
     assert.equal(scopes.length, 1);
     assert.deepEqual(scopes[0], ["https://webpubsub.azure.com/.default"]);
+    assert.equal(requests.length, 20);
     assert.ok(requests.every((h) => h === "Bearer token-1"));
 
-    // A token inside its refresh window is refreshed once, however many calls want it.
-    const soon = new ours.WebPubSubServiceClient(`https://localhost:${tls.address().port}`, credential, HUB);
-    lifetimeMs = 60e3;
-    await soon.sendToAll("first");
-    lifetimeMs = 3600e3;
+    // Past refreshAfterTimestamp: the current token keeps being sent while one background refresh runs.
+    next = () => ({ expiresOnTimestamp: Date.now() + 3600e3, refreshAfterTimestamp: Date.now() - 1 });
+    const refreshing = new ours.WebPubSubServiceClient(endpoint, credential, HUB);
+    await refreshing.sendToAll("first");
+    next = () => ({ expiresOnTimestamp: Date.now() + 3600e3 });
     requests.length = 0;
-    await Promise.all(Array.from({ length: 10 }, () => soon.sendToAll("x")));
-    assert.equal(scopes.length, 3, "one token for the second client, one refresh");
-    assert.ok(requests.every((h) => h === "Bearer token-3"), requests.join());
+    await Promise.all(Array.from({ length: 10 }, () => refreshing.sendToAll("x")));
+    assert.deepEqual(new Set(requests), new Set(["Bearer token-2"]));
+    await new Promise((r) => setTimeout(r, 100));
+    await refreshing.sendToAll("after the refresh");
+    assert.equal(requests.at(-1), "Bearer token-3");
+    assert.equal(scopes.length, 3, "one token for the second client, one shared refresh");
+
+    // An expired token: every concurrent call waits for one shared refresh.
+    next = () => ({ expiresOnTimestamp: Date.now() - 1 });
+    const expiring = new ours.WebPubSubServiceClient(endpoint, credential, HUB);
+    await expiring.sendToAll("with an expired token");
+    next = () => ({ expiresOnTimestamp: Date.now() + 3600e3 });
+    requests.length = 0;
+    await Promise.all(Array.from({ length: 10 }, () => expiring.sendToAll("x")));
+    assert.equal(scopes.length, 5);
+    assert.deepEqual(new Set(requests), new Set(["Bearer token-5"]));
   } finally {
     delete process.env.NODE_EXTRA_CA_CERTS;
     tls.closeAllConnections();
@@ -428,21 +455,36 @@ async function captureLog(level, run) {
   return lines.filter((l) => l.startsWith("azure:web-pubsub:"));
 }
 
-// What legitimately differs: the User-Agent value, request ids, dates, and the transport's own headers.
-const VOLATILE = new Set(["user-agent", "x-ms-client-request-id", "date", "accept-encoding", "content-length", "keep-alive"]);
+// What legitimately differs: the User-Agent value, request ids and dates (compared as present), and the
+// transport's own headers (Node's http adds accept-encoding and, on retries, content-length; dropped).
+const VOLATILE = new Set(["user-agent", "x-ms-client-request-id", "date", "keep-alive"]);
+const TRANSPORT = new Set(["accept-encoding", "content-length", "transfer-encoding", "connection"]);
 
 function normalizeLine(line) {
   const m = /^(azure:web-pubsub:\w+) (Request|Headers): ([\s\S]*)$/.exec(line);
   if (!m) return line;
   const value = JSON.parse(m[3]);
   const headers = m[2] === "Request" ? value.headers : value;
-  for (const name of Object.keys(headers)) if (VOLATILE.has(name)) headers[name] = typeof headers[name];
+  for (const name of Object.keys(headers)) {
+    if (VOLATILE.has(name)) headers[name] = typeof headers[name];
+    if (TRANSPORT.has(name)) delete headers[name];
+  }
   if (m[2] === "Request") {
     value.requestId = typeof value.requestId;
     value.headers = Object.fromEntries(Object.entries(headers).sort());
     return { kind: `${m[1]} Request`, ...value };
   }
   return { kind: `${m[1]} Headers`, ...Object.fromEntries(Object.entries(headers).sort()) };
+}
+
+/**
+ * The official client writes response header values unredacted (its sanitizer sees the header object at the top
+ * level, not under a `headers` key); ours redacts them like request headers. Fold that one known difference.
+ */
+function redactResponseHeaders(line) {
+  if (typeof line !== "object" || !line.kind.endsWith(" Headers")) return line;
+  const allowed = new Set(["kind", "date", "keep-alive", "content-type", "content-length", "retry-after"]);
+  return Object.fromEntries(Object.entries(line).map(([k, v]) => [k, allowed.has(k) ? v : "REDACTED"]));
 }
 
 test("logging: the same lines as the official client, with secrets and unlisted values REDACTED", async () => {
@@ -465,13 +507,14 @@ test("logging: the same lines as the official client, with secrets and unlisted 
   }
   const [theirs, mine] = logs;
   assert.ok(theirs.length >= 8, theirs.join("\n"));
-  assert.deepEqual(mine.map(normalizeLine), theirs.map(normalizeLine));
+  assert.deepEqual(mine.map(normalizeLine), theirs.map(normalizeLine).map(redactResponseHeaders));
   const text = mine.join("\n");
   assert.ok(!text.includes(KEY));
   assert.ok(!/Bearer /.test(text), "no token in the log");
   assert.ok(text.includes('"authorization": "REDACTED"'));
   assert.ok(text.includes('"x-hidden": "REDACTED"') && text.includes('"x-allowed": "visible"'));
   assert.ok(!text.includes("s3cret") && !text.includes("hidden-value"));
+  assert.ok(text.includes('"x-secret-header": "REDACTED"'));
 });
 
 test("logging off: no lines from our client", async () => {
@@ -489,8 +532,8 @@ test("logging of a connection failure: the Request lines only, as the official c
     logs.push(await captureLog("verbose", () => keyClient(sdk).sendToAll("x")));
   }
   assert.deepEqual(
-    logs[1].map((l) => l.split(":")[3]?.trim() ?? l),
-    logs[0].map((l) => l.split(":")[3]?.trim() ?? l),
+    logs[0].map((l) => l.split(" ")[1]),
+    ["Request:", "Request:", "Response", "Headers:"],
   );
   assert.deepEqual(logs[1].map(normalizeLine), logs[0].map(normalizeLine));
 });
@@ -511,7 +554,8 @@ test("RestError: shape, class, and no token in message, request or serialization
   // onResponse sees what was sent, as the official client shows it; the error does not keep the token.
   assert.match(seenAuthorization, /^Bearer ey/);
   assert.equal(error.request.headers.get("authorization"), "REDACTED");
-  assert.equal(error.response.request.headers.get("authorization"), "REDACTED");
+  // error.response is the very object onResponse saw (as in the official client), so it keeps the request as sent.
+  assert.equal(error.response.status, 400);
   const util = require("node:util");
   for (const text of [error.message, JSON.stringify(error), util.inspect(error, { depth: 6 })]) {
     assert.ok(!text.includes(seenAuthorization.slice(7)));
@@ -519,7 +563,7 @@ test("RestError: shape, class, and no token in message, request or serialization
 });
 
 /** Runs `script` in a child Node where @azure/logger, @azure/core-rest-pipeline and @azure/abort-controller cannot be loaded. */
-function withoutAzurePackages(script, env = {}) {
+async function withoutAzurePackages(script, env = {}) {
   const block = [
     "const Module = require('node:module');",
     "const resolve = Module._resolveFilename;",
@@ -529,11 +573,12 @@ function withoutAzurePackages(script, env = {}) {
     "  return resolve.call(this, request, ...rest);",
     "};",
   ].join("\n");
-  const result = spawnSync(process.execPath, ["-e", `${block}\n${script}`], {
-    cwd: path.join(here, ".."),
-    env: { ...process.env, ...env },
-    encoding: "utf8",
-  });
+  // Asynchronous: the child talks to this process's recording server.
+  const child = spawn(process.execPath, ["-e", `${block}\n${script}`], { cwd: path.join(here, ".."), env: { ...process.env, ...env } });
+  const result = { stdout: "", stderr: "" };
+  child.stdout.on("data", (d) => (result.stdout += d));
+  child.stderr.on("data", (d) => (result.stderr += d));
+  result.status = await new Promise((resolve) => child.on("close", resolve));
   assert.equal(result.status, 0, result.stderr);
   return result;
 }
@@ -552,7 +597,7 @@ test("without the optional @azure packages: own RestError/AbortError, AZURE_LOG_
   `;
   server.reset();
   server.reply(() => ({ status: 409, body: { code: "Conflict", message: "taken" } }));
-  const result = withoutAzurePackages(script, { AZURE_LOG_LEVEL: "info" });
+  const result = await withoutAzurePackages(script, { AZURE_LOG_LEVEL: "info" });
   const out = JSON.parse(result.stdout.trim().split("\n").pop());
   assert.deepEqual(out, {
     name: "RestError",
@@ -563,12 +608,12 @@ test("without the optional @azure packages: own RestError/AbortError, AZURE_LOG_
   });
   const lines = result.stderr.split("\n").filter((l) => l.startsWith("azure:web-pubsub:info "));
   assert.deepEqual(
-    lines.map((l) => l.split(":")[3].split(" ").slice(0, 3).join(" ")),
-    ["info Request", "info Response status code", "info Headers"],
+    lines.map((l) => l.slice("azure:web-pubsub:info ".length).split(":")[0]),
+    ["Request", "Response status code", "Headers"],
   );
   assert.ok(result.stderr.includes('"authorization": "REDACTED"'));
   assert.ok(!/Bearer /.test(result.stderr));
 
-  const quiet = withoutAzurePackages(script, { AZURE_LOG_LEVEL: "warning" });
+  const quiet = await withoutAzurePackages(script, { AZURE_LOG_LEVEL: "warning" });
   assert.equal(quiet.stderr.includes("azure:web-pubsub"), false);
 });

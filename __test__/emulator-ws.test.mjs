@@ -165,9 +165,11 @@ test("raw clients receive plain frames and can publish in sendToGroup mode", asy
   const { client } = await startClient({ userId: "listener", roles: ["webpubsub.joinLeaveGroup"] });
   const { url } = await service.getClientAccessToken({ userId: "pub", roles: ["webpubsub.sendToGroup.news"] });
   const publisher = new WebSocket(`${url}&webpubsub_mode=sendToGroup&group=news`);
+  // Listen before awaiting anything else: the socket may open while the client joins.
+  const publisherOpen = once(publisher, "open");
   try {
     await client.joinGroup("news");
-    await once(publisher, "open");
+    await publisherOpen;
     const groupMessage = nextEvent(client, "group-message");
     publisher.send("breaking");
     const { message } = await groupMessage;

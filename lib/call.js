@@ -23,34 +23,46 @@ function failureError(failure) {
   }
 }
 
+/** The record of an answer, or the error of a failure record. */
+function settled(record) {
+  if (record.failure) throw failureError(record.failure);
+  return record;
+}
+
 /**
- * Calls `native.invoke(op, body, cancel, wantHeaders)` and returns its response record.
+ * Calls `native.invoke(op, body, cancel, wantHeaders)` and returns a Promise of its response record.
  * `body` is a string, a Uint8Array, or a Promise of one (binary messages; it rejects for a Blob).
+ * Not an async function: a call without an abort signal or a pending body then costs one promise
+ * step on top of the native one. It may throw synchronously; its caller is async.
  */
-async function invoke(native, op, body, options, wantHeaders) {
-  const signal = options?.abortSignal;
-  if (signal?.aborted) throw new AbortError(ABORTED_BEFORE);
-  if (body && typeof body.then === "function") body = await body;
+function invoke(native, op, body, options, wantHeaders) {
+  if (options?.abortSignal?.aborted) return Promise.reject(new AbortError(ABORTED_BEFORE));
+  if (body && typeof body.then === "function") {
+    return body.then((bytes) => send(native, op, bytes, options, wantHeaders));
+  }
+  return send(native, op, body, options, wantHeaders);
+}
+
+function send(native, op, body, options, wantHeaders) {
   const requestOptions = options?.requestOptions;
   if (requestOptions !== undefined) {
     op.timeout = requestOptions.timeout;
     op.customHeaders = requestOptions.customHeaders;
   }
-  let handle = null;
-  let onAbort;
-  if (signal) {
-    handle = new CancelHandle();
-    onAbort = () => handle.cancel();
-    signal.addEventListener("abort", onAbort, { once: true });
-  }
-  let record;
+  const signal = options?.abortSignal;
+  if (!signal) return native.invoke(op, body ?? null, null, wantHeaders).then(settled);
+  return sendCancellable(native, op, body, signal, wantHeaders);
+}
+
+async function sendCancellable(native, op, body, signal, wantHeaders) {
+  const handle = new CancelHandle();
+  const onAbort = () => handle.cancel();
+  signal.addEventListener("abort", onAbort, { once: true });
   try {
-    record = await native.invoke(op, body ?? null, handle, wantHeaders);
+    return settled(await native.invoke(op, body ?? null, handle, wantHeaders));
   } finally {
-    if (signal) signal.removeEventListener("abort", onAbort);
+    signal.removeEventListener("abort", onAbort);
   }
-  if (record.failure) throw failureError(record.failure);
-  return record;
 }
 
 module.exports = { invoke };

@@ -81,14 +81,13 @@ function errorHeaders(headers) {
 }
 
 /**
- * The `request` and `response` a RestError carries: those `onResponse` sees, except that the request's
- * Authorization value is REDACTED, so an error that is logged or serialized never holds a token.
+ * The `request` and `response` a RestError carries: `response` is the object `onResponse` sees; `request` is its
+ * request with the Authorization value REDACTED, so an error that is logged or serialized holds no token.
  */
 function errorContext(raw) {
   const headers = new HttpHeaders();
   for (const [name, value] of raw.request.headers) headers.set(name, name.toLowerCase() === "authorization" ? "REDACTED" : value);
-  const request = { ...raw.request, headers };
-  return { request, response: { ...raw, request } };
+  return { request: { ...raw.request, headers }, response: raw };
 }
 
 /**

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{Either, PromiseRaw, Uint8Array};
+use napi::bindgen_prelude::{Either, Object, PromiseRaw, Uint8Array};
 use napi::Env;
 use napi_derive::napi;
 use webpubsub_protocol::client_protocol::client_urls;
@@ -11,9 +11,7 @@ use webpubsub_service_client::{
 };
 
 use crate::cancel::CancelHandle;
-use crate::convert::{
-  self, NativeClientOptions, NativeClientTokenOptions, NativeOperation, NativeResponse,
-};
+use crate::convert::{self, NativeClientOptions, NativeClientTokenOptions, NativeResponse};
 use crate::credential::{GetTokenFn, JsTokenProvider};
 use crate::error::{failure_of, invalid_arg};
 
@@ -113,15 +111,19 @@ impl NativeClient {
 
   /// Runs one operation. Resolves with the HTTP answer (any status) or a failure record; rejects
   /// only for an operation record it cannot use.
-  #[napi(ts_return_type = "Promise<NativeResponse>")]
+  #[napi(
+    ts_args_type = "op: { kind: string } & Record<string, unknown>, body: string | Uint8Array | undefined | null, cancel: CancelHandle | undefined | null, wantHeaders: boolean",
+    ts_return_type = "Promise<NativeResponse>"
+  )]
   pub fn invoke<'env>(
     &self,
     env: &'env Env,
-    mut op: NativeOperation,
+    op: Object,
     body: Option<Either<String, Uint8Array>>,
     cancel: Option<&CancelHandle>,
     want_headers: bool,
   ) -> napi::Result<PromiseRaw<'env, NativeResponse>> {
+    let mut op = convert::operation_record(&op)?;
     let call = convert::call_options(&mut op, cancel.map(CancelHandle::token));
     let operation = convert::operation(op, convert::body_bytes(body))?;
     let client = self.client.clone();

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use bytes::Bytes;
-use napi::bindgen_prelude::{Either, Uint8Array};
+use napi::bindgen_prelude::{Either, FromNapiValue, JsObjectValue, Object, Uint8Array};
 use napi_derive::napi;
 use tokio_util::sync::CancellationToken;
 use webpubsub_protocol::client_protocol::ClientProtocol;
@@ -76,8 +76,8 @@ fn whole(value: f64) -> u64 {
 }
 
 /// One operation as `index.js` describes it: `kind` names it, the other fields are its arguments
-/// and the per-call `requestOptions`.
-#[napi(object)]
+/// and the per-call `requestOptions`. Read by [`operation_record`].
+#[derive(Default)]
 pub struct NativeOperation {
   /// The operation name, e.g. `sendToAll`, `groupExists`, `listConnectionsNext`.
   pub kind: String,
@@ -108,6 +108,49 @@ pub struct NativeOperation {
   pub custom_headers: Option<HashMap<String, String>>,
   /// Log this call's attempts (the client's `onAttempt`).
   pub log: Option<bool>,
+}
+
+/// Reads an operation object. Only the properties the object has are read (each read is a
+/// property lookup in V8, and a call sets a few of the fields); `undefined` counts as absent, a
+/// value of the wrong type fails as the field's conversion does, and an unknown name fails.
+pub(crate) fn operation_record(op: &Object) -> napi::Result<NativeOperation> {
+  fn field<T: FromNapiValue>(op: &Object, name: &str) -> napi::Result<Option<T>> {
+    op.get::<T>(name).map_err(|mut error| {
+      error.reason = format!("{} on NativeOperation.{name}", error.reason);
+      error
+    })
+  }
+  let mut record = NativeOperation::default();
+  let names = op.get_property_names()?;
+  for index in 0..names.get_array_length()? {
+    let name: String = names.get_element(index)?;
+    match name.as_str() {
+      "kind" => record.kind = field(op, &name)?.unwrap_or_default(),
+      "group" => record.group = field(op, &name)?,
+      "user" => record.user = field(op, &name)?,
+      "connection" => record.connection = field(op, &name)?,
+      "contentType" => record.content_type = field(op, &name)?,
+      "excluded" => record.excluded = field(op, &name)?,
+      "filter" => record.filter = field(op, &name)?,
+      "messageTtlSeconds" => record.message_ttl_seconds = field(op, &name)?,
+      "reason" => record.reason = field(op, &name)?,
+      "permission" => record.permission = field(op, &name)?,
+      "targetName" => record.target_name = field(op, &name)?,
+      "groups" => record.groups = field(op, &name)?,
+      "maxPageSize" => record.max_page_size = field(op, &name)?,
+      "top" => record.top = field(op, &name)?,
+      "nextLink" => record.next_link = field(op, &name)?,
+      "userId" => record.user_id = field(op, &name)?,
+      "roles" => record.roles = field(op, &name)?,
+      "expirationTimeInMinutes" => record.expiration_time_in_minutes = field(op, &name)?,
+      "clientProtocol" => record.client_protocol = field(op, &name)?,
+      "timeout" => record.timeout = field(op, &name)?,
+      "customHeaders" => record.custom_headers = field(op, &name)?,
+      "log" => record.log = field(op, &name)?,
+      other => return Err(invalid_arg(format!("unknown operation field '{other}'"))),
+    }
+  }
+  Ok(record)
 }
 
 /// A message body: JSON or plain text made in JS, or bytes viewed from the caller's memory.

@@ -12,12 +12,14 @@
 //! - [`roles`]: role patterns and runtime permission grants.
 //! - [`ws`]: the WebSocket client endpoint `/client/hubs/{hub}`.
 //! - [`events`]: event handlers, the CloudEvents the emulator sends to the app server.
+//! - [`metadata`]: the rules of per-message metadata, from REST headers and client messages.
 //! - [`tls`]: HTTPS/WSS serving with a generated or given certificate.
 
 pub mod auth;
 pub mod config;
 pub mod error;
 pub mod events;
+pub mod metadata;
 pub mod odata;
 pub mod rest;
 pub mod roles;

@@ -6,9 +6,10 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
+use hmac::{Hmac, Mac};
 use serde::Serialize;
 use serde_json::{Map, Value};
+use sha2::Sha256;
 
 /// `base64url('{"alg":"HS256","typ":"JWT"}')`, the header the npm `jsonwebtoken` package writes.
 const HEADER_SEGMENT: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
@@ -19,12 +20,11 @@ const REST_TOKEN_LIFETIME_SECS: u64 = 3600;
 /// Clock skew tolerated by [`SigningKey::verify`] (the service and emulator allow 5 minutes).
 const CLOCK_SKEW_SECS: u64 = 300;
 
-/// An access key ready to sign and verify tokens. Build it once per key and share it: signing
-/// does not re-derive the key.
+/// An access key ready to sign and verify tokens. Build it once per key and share it: the HMAC
+/// state keyed with it is made once and cloned per token.
 #[derive(Clone)]
 pub struct SigningKey {
-  encoding: EncodingKey,
-  decoding: DecodingKey,
+  mac: Hmac<Sha256>,
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -120,8 +120,7 @@ impl SigningKey {
   /// Prepares `access_key` (its UTF-8 bytes are the HMAC secret).
   pub fn new(access_key: &str) -> Self {
     Self {
-      encoding: EncodingKey::from_secret(access_key.as_bytes()),
-      decoding: DecodingKey::from_secret(access_key.as_bytes()),
+      mac: Hmac::new_from_slice(access_key.as_bytes()).expect("HMAC takes a key of any length"),
     }
   }
 
@@ -159,10 +158,11 @@ impl SigningKey {
     token.push_str(HEADER_SEGMENT);
     token.push('.');
     URL_SAFE_NO_PAD.encode_string(&json, &mut token);
-    let signature = jsonwebtoken::crypto::sign(token.as_bytes(), &self.encoding, Algorithm::HS256)
-      .expect("HS256 signing with an HMAC secret cannot fail");
+    let mut mac = self.mac.clone();
+    mac.update(token.as_bytes());
+    let signature = mac.finalize().into_bytes();
     token.push('.');
-    token.push_str(&signature);
+    URL_SAFE_NO_PAD.encode_string(signature, &mut token);
     token
   }
 
@@ -184,16 +184,14 @@ impl SigningKey {
       return Err(JwtError::UnsupportedAlgorithm);
     }
     let signed = &token[..token.len() - signature.len() - 1];
-    let valid = jsonwebtoken::crypto::verify(
-      signature,
-      signed.as_bytes(),
-      &self.decoding,
-      Algorithm::HS256,
-    )
-    .map_err(|_| JwtError::Malformed)?;
-    if !valid {
-      return Err(JwtError::BadSignature);
-    }
+    let signature = URL_SAFE_NO_PAD
+      .decode(signature)
+      .map_err(|_| JwtError::Malformed)?;
+    let mut mac = self.mac.clone();
+    mac.update(signed.as_bytes());
+    mac
+      .verify_slice(&signature)
+      .map_err(|_| JwtError::BadSignature)?;
     let claims: Map<String, Value> = decode_segment(payload)?;
     let expires_at = claims
       .get("exp")
@@ -426,6 +424,29 @@ mod tests {
       token.split_once('.').unwrap().1
     );
     assert_eq!(key.verify(&hs384, IAT), Err(JwtError::UnsupportedAlgorithm));
+  }
+
+  #[test]
+  fn verify_tells_an_undecodable_signature_from_a_wrong_one() {
+    let key = SigningKey::new(KEY);
+    let token = key.sign_rest_token("aud", IAT);
+    let (signed, signature) = token.rsplit_once('.').unwrap();
+    assert_eq!(
+      key.verify(&format!("{signed}.{signature}="), IAT),
+      Err(JwtError::Malformed)
+    );
+    assert_eq!(
+      key.verify(&format!("{signed}.*{}", &signature[1..]), IAT),
+      Err(JwtError::Malformed)
+    );
+    assert_eq!(
+      key.verify(&format!("{signed}.{}", &signature[..40]), IAT),
+      Err(JwtError::BadSignature)
+    );
+    assert_eq!(
+      key.verify(&format!("{signed}."), IAT),
+      Err(JwtError::BadSignature)
+    );
   }
 
   #[test]

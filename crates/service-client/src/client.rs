@@ -246,9 +246,13 @@ impl ServiceClient {
   async fn run(&self, op: Operation, call: &CallOptions) -> Result<Response, Error> {
     let inner = &*self.inner;
     let prepared = op.prepare(&inner.base);
-    let signed_url = Url::parse(&prepared.url)
+    let mut target = Url::parse(&prepared.url)
       .map_err(|e| Error::InvalidArgument(format!("Invalid URL '{}': {e}", prepared.url)))?;
-    let mut target = signed_url.clone();
+    // Tokens stay signed for the endpoint's URL when requests go to a reverse proxy.
+    let proxied_audience = inner
+      .reverse_proxy
+      .as_ref()
+      .map(|_| target.as_str().to_owned());
     if let Some(proxy) = &inner.reverse_proxy {
       // Like the WHATWG `host` setter: the port changes only when the proxy URL has one.
       target
@@ -273,17 +277,13 @@ impl ServiceClient {
       call,
     )?;
     let body = prepared.body.map(|(_, bytes)| bytes);
-    let host = target.host_str().unwrap_or_default().to_owned();
-    let port = target.port_or_known_default().unwrap_or_default();
+    let audience = proxied_audience.as_deref().unwrap_or(target.as_str());
 
     let observer = inner.observer.as_ref().filter(|_| call.observe);
     let mut attempt = 0;
     loop {
       let mut attempt_headers = headers.clone();
-      attempt_headers.insert(
-        AUTHORIZATION,
-        self.authorization(signed_url.as_str()).await?,
-      );
+      attempt_headers.insert(AUTHORIZATION, self.authorization(audience).await?);
       if let Some(observer) = observer {
         observer.observe(AttemptEvent::Request {
           method: prepared.method.as_str(),
@@ -291,14 +291,7 @@ impl ServiceClient {
           headers: &attempt_headers,
         });
       }
-      let send = self.send_once(
-        prepared.method,
-        &target,
-        attempt_headers,
-        body.clone(),
-        &host,
-        port,
-      );
+      let send = self.send_once(prepared.method, &target, attempt_headers, body.clone());
       let outcome = match call.timeout {
         Some(limit) => tokio::time::timeout(limit, send)
           .await
@@ -357,10 +350,13 @@ impl ServiceClient {
       headers.insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
     }
     headers.insert(USER_AGENT, self.inner.user_agent.clone());
-    let request_id = uuid::Uuid::new_v4().hyphenated().to_string();
+    // A v4 UUID from the thread's random generator: `Uuid::new_v4` asks the OS for each one.
+    let request_id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
+    let mut text = uuid::Uuid::encode_buffer();
     headers.insert(
       CLIENT_REQUEST_ID,
-      HeaderValue::from_str(&request_id).expect("a UUID is a valid header value"),
+      HeaderValue::from_str(request_id.hyphenated().encode_lower(&mut text))
+        .expect("a UUID is a valid header value"),
     );
     for (name, value) in &call.custom_headers {
       let name = HeaderName::from_bytes(name.as_bytes())
@@ -389,8 +385,6 @@ impl ServiceClient {
     target: &Url,
     headers: HeaderMap,
     body: Option<Bytes>,
-    host: &str,
-    port: u16,
   ) -> Attempt {
     let mut request = reqwest::Request::new(method.to_reqwest(), target.clone());
     *request.headers_mut() = headers.clone();
@@ -398,6 +392,8 @@ impl ServiceClient {
       *request.body_mut() = Some(body.into());
     }
     let failed = |e: reqwest::Error| {
+      let host = target.host_str().unwrap_or_default();
+      let port = target.port_or_known_default().unwrap_or_default();
       let (code, message) = transport_failure(&e, host, port);
       Attempt::Failed { code, message }
     };

@@ -107,6 +107,7 @@ fn tls_code(error: &rustls::Error) -> &'static str {
       Revoked => "CERT_REVOKED",
       _ => "ERR_TLS_CERT_INVALID",
     },
-    _ => "ERR_SSL_PROTOCOL_ERROR",
+    // Node reports a TLS record or handshake failure as EPROTO.
+    _ => "EPROTO",
   }
 }
