@@ -4,6 +4,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { createRequire } from "node:module";
+import { until } from "./helpers/until.mjs";
 
 const require = createRequire(import.meta.url);
 const { startEmulator } = require("../emulator.js");
@@ -23,15 +24,6 @@ before(async () => {
 after(async () => {
   await emulator.close();
 });
-
-/** Waits until `condition()` holds, within a generous bound. */
-async function until(condition, what) {
-  const deadline = Date.now() + 10_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`not in time: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 /**
  * A connected WebSocket client with a token from our client. JSON-protocol clients record parsed

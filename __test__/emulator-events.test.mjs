@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { createHmac } from "node:crypto";
 import { createRequire } from "node:module";
+import { until } from "./helpers/until.mjs";
 
 const require = createRequire(import.meta.url);
 const { startEmulator } = require("../emulator.js");
@@ -137,14 +138,6 @@ function nextEvent(client, name) {
     };
     client.on(name, handler);
   });
-}
-
-async function until(condition) {
-  const deadline = Date.now() + 10_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /** The first recorded event that matches, waiting a generous bound for it. */

@@ -4,6 +4,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { createRequire } from "node:module";
+import { until } from "./helpers/until.mjs";
 
 const require = createRequire(import.meta.url);
 const { startEmulator } = require("../emulator.js");
@@ -64,14 +65,6 @@ async function rawClient(query = "") {
   socket.on("message", (data, isBinary) => received.push({ data: Buffer.from(data), isBinary }));
   await once(socket, "open");
   return { socket, received };
-}
-
-async function until(condition) {
-  const deadline = Date.now() + 10_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 test("the reliable client gets connected, joins, publishes and receives group and server messages", async () => {
