@@ -11,9 +11,11 @@ use webpubsub_service_client::{
 };
 
 use crate::cancel::CancelHandle;
+use crate::completion;
 use crate::convert::{self, NativeClientOptions, NativeClientTokenOptions, NativeResponse};
 use crate::credential::{GetTokenFn, JsTokenProvider};
 use crate::error::{failure_of, invalid_arg};
+use crate::io_thread;
 
 /// `{ token, baseUrl, url }`, the value `getClientAccessToken` resolves to.
 #[napi(object)]
@@ -127,15 +129,19 @@ impl NativeClient {
     let call = convert::call_options(&mut op, cancel.map(CancelHandle::token));
     let operation = convert::operation(op, convert::body_bytes(body))?;
     let client = self.client.clone();
-    env.spawn_future(async move {
-      Ok(match client.execute(operation, &call).await {
+    let (promise, pending) = completion::begin(env)?;
+    io_thread::spawn(async move {
+      // Boxed: the request future is large, and this keeps the task small to move.
+      let outcome = Box::pin(client.execute(operation, &call)).await;
+      pending.finish(match outcome {
         Ok(response) => convert::response_record(response, true, want_headers),
         Err(Error::UnexpectedStatus(response)) => {
           convert::response_record(*response, false, want_headers)
         }
         Err(error) => convert::failure_record(failure_of(&error)),
-      })
-    })
+      });
+    })?;
+    Ok(promise)
   }
 
   /// A client access token signed locally with the access key (no request is made).
