@@ -51,7 +51,9 @@
 //   f: import_ms_* = time inside the fresh process from just before
 //      `await import()` to just after; proc_wall_ms_median = spawn-to-exit
 //      wall time of that process; node_empty_wall_ms_median = the same for a
-//      process that imports nothing (so the difference is the import cost).
+//      process that imports nothing (so the difference is the import cost);
+//      import_peak_rss_mb / node_empty_peak_rss_mb = maxRSS of those two
+//      processes (medians): the floor under every scenario's peak RSS.
 //
 // Only Node built-ins are used.
 
@@ -84,7 +86,8 @@ const KEYS = [
   "ops_per_s", "p50_ms", "p99_ms", "mean_ms", "cpu_ms_per_op", "cpu_util",
   "peak_rss_mb", "payload_bytes", "mb_per_s", "runs", "import_ms_median",
   "import_ms_min", "import_ms_max", "proc_wall_ms_median",
-  "node_empty_wall_ms_median", "target_requests", "error",
+  "node_empty_wall_ms_median", "import_peak_rss_mb", "node_empty_peak_rss_mb",
+  "target_requests", "error",
 ];
 
 // ---------------------------------------------------------------- arguments
@@ -464,7 +467,7 @@ function coldImport(opts, sdkInfo, sc) {
     "const t1 = performance.now();" +
     "const C = m.WebPubSubServiceClient ?? m.default?.WebPubSubServiceClient;" +
     "if (typeof C !== 'function') process.exit(3);" +
-    "process.stdout.write(JSON.stringify({ import_ms: t1 - t0 }));";
+    "process.stdout.write(JSON.stringify({ import_ms: t1 - t0, rss_mb: process.resourceUsage().maxRSS / 1024 }));";
   const wall = (args) => {
     const t = process.hrtime.bigint();
     const res = spawnSync(process.execPath, args, { encoding: "utf8" });
@@ -472,12 +475,17 @@ function coldImport(opts, sdkInfo, sc) {
     if (res.status !== 0) throw new Error(`cold import probe exited ${res.status}: ${(res.stderr || "").slice(0, 300)}`);
     return { ms, stdout: res.stdout };
   };
-  const imports = [], walls = [], empties = [];
+  const imports = [], walls = [], empties = [], importRss = [], emptyRss = [];
+  const emptyCode = "await 0; process.stdout.write(JSON.stringify({ rss_mb: process.resourceUsage().maxRSS / 1024 }));";
   for (let k = 0; k < opts.importRuns; k++) {
     const w = wall(["--input-type=module", "-e", code]);
-    imports.push(JSON.parse(w.stdout).import_ms);
+    const probe = JSON.parse(w.stdout);
+    imports.push(probe.import_ms);
+    importRss.push(probe.rss_mb);
     walls.push(w.ms);
-    empties.push(wall(["--input-type=module", "-e", "const t0 = performance.now(); await 0;"]).ms);
+    const e = wall(["--input-type=module", "-e", emptyCode]);
+    empties.push(e.ms);
+    emptyRss.push(JSON.parse(e.stdout).rss_mb);
   }
   Object.assign(out, {
     runs: opts.importRuns,
@@ -486,6 +494,8 @@ function coldImport(opts, sdkInfo, sc) {
     import_ms_max: r(Math.max(...imports), 2),
     proc_wall_ms_median: r(median(walls), 2),
     node_empty_wall_ms_median: r(median(empties), 2),
+    import_peak_rss_mb: r(median(importRss), 1),
+    node_empty_peak_rss_mb: r(median(emptyRss), 1),
   });
   return out;
 }

@@ -29,6 +29,19 @@ function targetsTable(targets) {
   return ["| target | need | measured (median of per-run figures) | |", "|---|---:|---:|:-:|", ...rows].join("\n");
 }
 
+/** What bounds the peak-RSS ratio from below: Node's own peak, against half the official SDK's
+ *  smallest scenario peak. */
+function rssFloor(runs) {
+  const f = (label, k) => median(collect(runs, (r) => r.sdk[label]?.find((l) => l.scenario === "f_cold_import")?.[k]));
+  const empty = f(OFFICIAL.label, "node_empty_peak_rss_mb");
+  const peaks = Object.keys(SCENARIO_NAMES).map((s) => median(collect(runs, (r) => r.sdk[OFFICIAL.label]?.find((l) => l.scenario === s)?.peak_rss_mb)));
+  const smallest = Math.min(...peaks.filter((p) => p != null));
+  if (empty == null || !Number.isFinite(smallest)) return null;
+  return `Peak RSS floor: a Node process that imports nothing peaks at ${fmt(empty)} MiB, one that only imports this package at ` +
+    `${fmt(f(NATIVE.label, "import_peak_rss_mb"))} MiB; half of the official SDK's smallest scenario peak is ${fmt(smallest / 2)} MiB ` +
+    `(lowest reachable worst-case ratio ${fmt(empty / smallest)}×).`;
+}
+
 function collect(runs, pick) {
   return runs.map(pick).map((x) => (typeof x === "number" ? x : null));
 }
@@ -45,7 +58,7 @@ function sdkTable(runs, label) {
     "| scenario | calls/s | p50 ms | p99 ms | CPU ms/call | peak RSS MiB | MB/s | errors |",
     "|---|---:|---:|---:|---:|---:|---:|---:|",
     ...rows,
-    `| f cold import (in-process ms / process wall ms / empty node ms) | ${imp("import_ms_median")} / ${imp("proc_wall_ms_median")} / ${imp("node_empty_wall_ms_median")} | | | | | | |`,
+    `| f cold import (in-process ms / process wall ms / empty node ms) | ${imp("import_ms_median")} / ${imp("proc_wall_ms_median")} / ${imp("node_empty_wall_ms_median")} | | | | ${imp("import_peak_rss_mb")} (empty node ${imp("node_empty_peak_rss_mb")}) | | |`,
   ].join("\n");
 }
 
@@ -104,6 +117,8 @@ export function markdown({ targets, runs, footprint, failures, meta }) {
     out.push("## CORRECTNESS FAILURES", "", ...failures.map((f) => `- ${f}`), "");
   }
   out.push("## Targets", "", targetsTable(targets), "");
+  const floor = rssFloor(runs);
+  if (floor) out.push(floor, "");
   out.push(`## REST client: \`${OFFICIAL.label}\``, "", sdkTable(runs, OFFICIAL.label), "");
   if (runs.some((r) => r.sdk[NATIVE.label])) out.push(`## REST client: \`${NATIVE.label}\` (this package)`, "", sdkTable(runs, NATIVE.label), "");
   out.push("## Native ceiling (same POST, same target)", "", rustTable(runs), "");
