@@ -375,6 +375,13 @@ test("TokenCredential: one getToken for concurrent calls, a shared refresh, Bear
       });
     },
   );
+  // Every TCP connection, including those still in their TLS handshake, which closeAllConnections() does
+  // not see: the native pool may finish opening a spare connection after the last call returns.
+  const sockets = new Set();
+  tls.on("connection", (s) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
   await new Promise((resolve) => tls.listen(0, "127.0.0.1", resolve));
   process.env.NODE_EXTRA_CA_CERTS = path.join(fixtures, "test-ca.cert.pem");
   try {
@@ -421,8 +428,9 @@ test("TokenCredential: one getToken for concurrent calls, a shared refresh, Bear
     assert.deepEqual(new Set(requests), new Set(["Bearer token-5"]));
   } finally {
     delete process.env.NODE_EXTRA_CA_CERTS;
-    tls.closeAllConnections();
-    await new Promise((resolve) => tls.close(resolve));
+    const closed = new Promise((resolve) => tls.close(resolve));
+    for (const s of sockets) s.destroy();
+    await closed;
   }
 });
 
