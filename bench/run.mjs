@@ -25,7 +25,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildRust, debugBuildWarning, nativeUnavailable, NATIVE, OFFICIAL, runRustCeiling, runSdk } from "./lib/clients.mjs";
+import { buildRust, debugBuildWarning, nativeUnavailable, NATIVE, OFFICIAL, runCoreClient, runRustCeiling, runSdk } from "./lib/clients.mjs";
 import { DEFAULT_BINARY, installNative, officialFootprint } from "./lib/footprint.mjs";
 import { markdown, targetsSvg, throughputSvg } from "./lib/report.mjs";
 import { firstErrorLine } from "./lib/proc.mjs";
@@ -98,6 +98,8 @@ function failuresOf(runs, footprint, nativeOk) {
     }
     if (run.rust.length === 0 && !run.skippedSdk) f.push(`${at} rust-ceiling printed no results`);
     for (const l of run.rust) if (l.error || l.errors) f.push(`${at} rust-ceiling c=${l.concurrency}: ${l.error ?? `${l.errors} errors`}`);
+    if (run.core.length === 0 && !run.skippedSdk) f.push(`${at} core-client printed no results`);
+    for (const l of run.core) if (l.error || l.errors) f.push(`${at} core-client c=${l.concurrency}: ${l.error ?? `${l.errors} errors`}`);
     for (const e of run.emulator) if (e.error) f.push(`${at} ${e.label}: ${e.error}`);
   });
   if (footprint.official?.error) f.push(`official footprint: ${footprint.official.error}`);
@@ -159,12 +161,13 @@ async function main() {
   try {
     for (let k = 1; k <= o.runs; k++) {
       process.stderr.write(`# ===== run ${k} of ${o.runs}\n`);
-      const run = { sdk: {}, rust: [], emulator: [], skippedSdk: o.skip.includes("sdk") };
+      const run = { sdk: {}, rust: [], core: [], emulator: [], skippedSdk: o.skip.includes("sdk") };
       if (!run.skippedSdk) {
         const common = { duration: o.duration, warmup: o.warmup, importRuns: o.importRuns };
         run.sdk[OFFICIAL.label] = await runSdk(OFFICIAL, common);
         if (native) run.sdk[NATIVE.label] = await runSdk(native, common);
         run.rust = await runRustCeiling(common);
+        run.core = await runCoreClient(common);
       }
       if (!o.skip.includes("emulator")) {
         run.emulator = await runEmulatorBench({

@@ -1,6 +1,7 @@
 // clients.mjs - the REST-client measurements of one run: bench/sdk-bench.mjs (scenarios a..f) for
-// each SDK, and the native ceiling bench/rust-ceiling (tokio + reqwest, one runtime thread) for
-// the same small-JSON POST at c=1 and c=64, all against the nginx target.
+// each SDK, the native ceiling bench/rust-ceiling (tokio + reqwest, one runtime thread) for the
+// same small-JSON POST at c=1 and c=64, and this package's Rust core without Node
+// (bench/core-client), all against the nginx target.
 
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
@@ -13,17 +14,20 @@ const BENCH = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const ROOT = path.dirname(BENCH);
 export const RUST_DIR = path.join(BENCH, "rust-ceiling");
 export const RELEASE = path.join(RUST_DIR, "target", "release");
+const CORE_DIR = path.join(BENCH, "core-client");
 
 /** The SDKs compared; `spec` is resolved by sdk-bench.mjs from the repository root. This
  *  package's spec is the directory of its packed-and-installed copy (see footprint.mjs). */
 export const OFFICIAL = { label: "official-1.2.0", spec: "@azure/web-pubsub" };
 export const NATIVE = { label: "native" };
 
-/** Builds bench/rust-ceiling (its own workspace and target dir). */
+/** Builds bench/rust-ceiling and bench/core-client (each its own workspace and target dir). */
 export function buildRust() {
-  process.stderr.write("# cargo build --release (bench/rust-ceiling)\n");
-  execFileSync("cargo", ["build", "--release", "--quiet", "--manifest-path", path.join(RUST_DIR, "Cargo.toml"),
-    "--target-dir", path.join(RUST_DIR, "target")], { stdio: "inherit" });
+  for (const dir of [RUST_DIR, CORE_DIR]) {
+    process.stderr.write(`# cargo build --release (bench/${path.basename(dir)})\n`);
+    execFileSync("cargo", ["build", "--release", "--quiet", "--manifest-path", path.join(dir, "Cargo.toml"),
+      "--target-dir", path.join(dir, "target")], { stdio: "inherit" });
+  }
 }
 
 /** Section names of an ELF64 little-endian file (empty for anything else). */
@@ -80,5 +84,13 @@ export async function runRustCeiling({ duration, warmup }) {
   const args = ["--url", SEND_URL, "--threads", "1", "--duration", String(duration), "--warmup", String(warmup), "--concurrency", "1,64"];
   process.stderr.write(`# rust-ceiling ${args.join(" ")}\n`);
   const { lines } = await runJsonLines(path.join(RELEASE, "rust-ceiling"), args, { tag: "rust-ceiling", timeoutMs: 120000 });
+  return lines;
+}
+
+/** This package's Rust core (webpubsub-service-client) sending sendToAll at c=1 and c=64. */
+export async function runCoreClient({ duration, warmup }) {
+  const args = ["--endpoint", TARGET, "--duration", String(duration), "--warmup", String(warmup), "--concurrency", "1,64"];
+  process.stderr.write(`# core-client ${args.join(" ")}\n`);
+  const { lines } = await runJsonLines(path.join(CORE_DIR, "target", "release", "core-client"), args, { tag: "core-client", timeoutMs: 120000 });
   return lines;
 }

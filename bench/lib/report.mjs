@@ -63,10 +63,14 @@ function sdkTable(runs, label) {
 }
 
 function rustTable(runs) {
-  const rows = [1, 64].map((c) => {
-    const f = (k) => fmtRuns(collect(runs, (r) => r.rust.find((l) => l.concurrency === c)?.[k]));
-    return `| rust-ceiling (tokio + reqwest, 1 thread), c=${c} | ${f("ops_per_s")} | ${f("p50_ms")} | ${f("p99_ms")} | ${f("cpu_ms_per_op")} | ${f("peak_rss_mb")} |`;
-  });
+  const clients = [
+    ["rust-ceiling (tokio + reqwest, 1 thread)", (r) => r.rust],
+    ["core-client (this package's Rust core, no Node, 1 thread)", (r) => r.core ?? []],
+  ];
+  const rows = clients.flatMap(([name, linesOf]) => [1, 64].map((c) => {
+    const f = (k) => fmtRuns(collect(runs, (r) => linesOf(r).find((l) => l.concurrency === c)?.[k]));
+    return `| ${name}, c=${c} | ${f("ops_per_s")} | ${f("p50_ms")} | ${f("p99_ms")} | ${f("cpu_ms_per_op")} | ${f("peak_rss_mb")} |`;
+  }));
   return ["| client | calls/s | p50 ms | p99 ms | CPU ms/call | peak RSS MiB |", "|---|---:|---:|---:|---:|---:|", ...rows].join("\n");
 }
 
@@ -121,7 +125,7 @@ export function markdown({ targets, runs, footprint, failures, meta }) {
   if (floor) out.push(floor, "");
   out.push(`## REST client: \`${OFFICIAL.label}\``, "", sdkTable(runs, OFFICIAL.label), "");
   if (runs.some((r) => r.sdk[NATIVE.label])) out.push(`## REST client: \`${NATIVE.label}\` (this package)`, "", sdkTable(runs, NATIVE.label), "");
-  out.push("## Native ceiling (same POST, same target)", "", rustTable(runs), "");
+  out.push("## Native ceiling and Rust core (same POST, same target)", "", rustTable(runs), "");
   out.push("## Emulator and fan-out ceiling", "", emulatorTables(runs), "");
   out.push("## Installed footprint", "", footprintTable(footprint), "");
   return out.join("\n");
@@ -160,16 +164,24 @@ export function targetsSvg(targets) {
   return parts.join("\n") + "\n";
 }
 
+/** The line of a c=1 / c=64 native client that matches small-JSON scenario `s`. */
+const SMALL_JSON_CONCURRENCY = { a_send_json_c1: 1, b_send_json_c64: 64 };
+function smallJson(lines, s) {
+  const c = SMALL_JSON_CONCURRENCY[s];
+  return c === undefined ? undefined : lines.find((l) => l.concurrency === c);
+}
+
 /** Calls/s per REST scenario for the official SDK, this package and (for small JSON) the native
- *  ceiling, log scale. */
+ *  ceiling and this package's Rust core, log scale. */
 export function throughputSvg(runs) {
   const series = [
     { name: OFFICIAL.label, color: "#7f8c8d", get: (r, s) => r.sdk[OFFICIAL.label]?.find((l) => l.scenario === s)?.ops_per_s },
     { name: NATIVE.label, color: "#2980b9", get: (r, s) => r.sdk[NATIVE.label]?.find((l) => l.scenario === s)?.ops_per_s },
-    { name: "rust-ceiling", color: "#e67e22", get: (r, s) => ({ a_send_json_c1: r.rust.find((l) => l.concurrency === 1), b_send_json_c64: r.rust.find((l) => l.concurrency === 64) })[s]?.ops_per_s },
+    { name: "rust-ceiling", color: "#e67e22", get: (r, s) => smallJson(r.rust, s)?.ops_per_s },
+    { name: "Rust core, no Node", color: "#8e44ad", get: (r, s) => smallJson(r.core ?? [], s)?.ops_per_s },
   ];
   const scenarios = Object.keys(SCENARIO_NAMES);
-  const W = 980, left = 260, plot = 560, barH = 12, groupH = 3 * barH + 14, top = 44;
+  const W = 980, left = 260, plot = 560, barH = 12, groupH = series.length * barH + 14, top = 44;
   const H = top + scenarios.length * groupH + 40;
   const lo = 1, hi = 6; // 10 .. 1,000,000 calls/s
   const x = (v) => left + Math.max(0, Math.min(1, (Math.log10(v) - lo) / (hi - lo))) * plot;
@@ -179,7 +191,7 @@ export function throughputSvg(runs) {
     `<text x="10" y="22" font-size="15" font-weight="bold">Calls per second (median of runs, log scale)</text>`,
   ];
   series.forEach((s, i) => {
-    parts.push(`<rect x="${left + i * 150}" y="30" width="10" height="10" fill="${s.color}"/><text x="${left + i * 150 + 14}" y="39">${esc(s.name)}</text>`);
+    parts.push(`<rect x="${left + i * 170}" y="30" width="10" height="10" fill="${s.color}"/><text x="${left + i * 170 + 14}" y="39">${esc(s.name)}</text>`);
   });
   scenarios.forEach((sc, g) => {
     const y0 = top + g * groupH;

@@ -11,11 +11,11 @@
 //! thread); N > 1 a multi-thread runtime with N workers. The URL must be on loopback.
 
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use rust_ceiling::args::{require_loopback, ArgError, Args};
-use rust_ceiling::stats::p50_p99;
-use rust_ceiling::sys::self_usage;
+use rust_ceiling::pool::{measure, Call, Window};
 
 const DEFAULT_URL: &str = "http://127.0.0.1:18080/api/hubs/bench/:send?api-version=2024-01-01";
 const BODY: &str = r#"{"hello":"world","n":1}"#;
@@ -42,95 +42,49 @@ fn parse_opts() -> Result<Opts, ArgError> {
   Ok(o)
 }
 
-#[derive(Default)]
-struct PoolResult {
-  ok: u64,
-  errors: u64,
-  first_error: Option<String>,
-  elapsed: Duration,
-  lat_ms: Vec<f64>,
+/// The SDK-shaped POST through one shared reqwest client.
+#[derive(Clone)]
+struct ReqwestPost {
+  client: reqwest::Client,
+  url: Arc<str>,
 }
 
-async fn one(client: &reqwest::Client, url: &str) -> Result<(), String> {
-  let resp = client
-    .post(url)
-    .header("Content-Type", "application/json")
-    .header("Accept", "application/json")
-    .header("Accept-Encoding", "gzip,deflate")
-    .header(
-      "User-Agent",
-      "bench-rust/1.0 azsdk-shaped (Linux; x64) padding-to-sdk-size",
-    )
-    .header(
-      "x-ms-client-request-id",
-      "00000000-0000-4000-8000-000000000000",
-    )
-    .header("Authorization", BEARER)
-    .body(BODY)
-    .send()
-    .await
-    .map_err(|e| e.to_string())?;
-  let status = resp.status().as_u16();
-  // Drain the (empty) body so the connection goes back to the pool.
-  resp.bytes().await.map_err(|e| e.to_string())?;
-  if status != 202 {
-    return Err(format!("unexpected status {status}"));
+impl Call for ReqwestPost {
+  async fn call(&self) -> Result<(), String> {
+    let resp = self
+      .client
+      .post(&*self.url)
+      .header("Content-Type", "application/json")
+      .header("Accept", "application/json")
+      .header("Accept-Encoding", "gzip,deflate")
+      .header(
+        "User-Agent",
+        "bench-rust/1.0 azsdk-shaped (Linux; x64) padding-to-sdk-size",
+      )
+      .header(
+        "x-ms-client-request-id",
+        "00000000-0000-4000-8000-000000000000",
+      )
+      .header("Authorization", BEARER)
+      .body(BODY)
+      .send()
+      .await
+      .map_err(|e| e.to_string())?;
+    let status = resp.status().as_u16();
+    // Drain the (empty) body so the connection goes back to the pool.
+    resp.bytes().await.map_err(|e| e.to_string())?;
+    if status != 202 {
+      return Err(format!("unexpected status {status}"));
+    }
+    Ok(())
   }
-  Ok(())
 }
 
-async fn run_pool(client: &reqwest::Client, url: &str, conc: usize, dur: Duration) -> PoolResult {
-  let t0 = Instant::now();
-  let deadline = t0 + dur;
-  let mut handles = Vec::with_capacity(conc);
-  for _ in 0..conc {
-    let client = client.clone();
-    let url = url.to_owned();
-    handles.push(tokio::spawn(async move {
-      let mut r = PoolResult::default();
-      loop {
-        let s = Instant::now();
-        if s >= deadline {
-          break;
-        }
-        match one(&client, &url).await {
-          Ok(()) => {
-            r.ok += 1;
-            r.lat_ms.push(s.elapsed().as_secs_f64() * 1000.0);
-          }
-          Err(e) => {
-            r.errors += 1;
-            r.first_error.get_or_insert(e);
-          }
-        }
-      }
-      r
-    }));
-  }
-  let mut res = PoolResult::default();
-  for h in handles {
-    let r = h.await.expect("worker panicked");
-    res.ok += r.ok;
-    res.errors += r.errors;
-    res.first_error = res.first_error.or(r.first_error);
-    res.lat_ms.extend(r.lat_ms);
-  }
-  res.elapsed = t0.elapsed();
-  res
-}
-
-async fn measure(o: &Opts, conc: usize) -> serde_json::Value {
+async fn measure_at(o: &Opts, conc: usize) -> serde_json::Value {
   let base = serde_json::json!({
     "tool": "rust-ceiling", "scenario": format!("rust_send_json_c{conc}"),
     "concurrency": conc, "threads": o.threads,
   });
-  let with = |extra: serde_json::Value| {
-    let mut v = base.clone();
-    v.as_object_mut()
-      .unwrap()
-      .extend(extra.as_object().unwrap().clone());
-    v
-  };
   // A fresh client (and connection pool) per concurrency level.
   let client = reqwest::Client::builder()
     .pool_max_idle_per_host(usize::MAX)
@@ -138,28 +92,15 @@ async fn measure(o: &Opts, conc: usize) -> serde_json::Value {
     .no_proxy()
     .build()
     .expect("an http-only client always builds");
-  if let Err(e) = one(&client, &o.url).await {
-    return with(serde_json::json!({ "error": format!("sanity request failed: {e}") }));
-  }
-  if o.warmup > 0.0 {
-    let w = run_pool(&client, &o.url, conc, Duration::from_secs_f64(o.warmup)).await;
-    if w.errors > 0 {
-      return with(serde_json::json!({ "error": format!("warm-up errors: {:?}", w.first_error) }));
-    }
-  }
-  let (cpu0, _) = self_usage();
-  let mut r = run_pool(&client, &o.url, conc, Duration::from_secs_f64(o.duration)).await;
-  let (cpu1, maxrss) = self_usage();
-  let (p50, p99) = p50_p99(&mut r.lat_ms);
-  let secs = r.elapsed.as_secs_f64();
-  let cpu_ms = cpu1 - cpu0;
-  with(serde_json::json!({
-    "duration_s": secs, "ops": r.ok, "errors": r.errors, "ops_per_s": r.ok as f64 / secs,
-    "p50_ms": p50, "p99_ms": p99,
-    "cpu_ms_per_op": if r.ok > 0 { Some(cpu_ms / r.ok as f64) } else { None },
-    "cpu_util": cpu_ms / (secs * 1000.0), "peak_rss_mb": maxrss,
-    "error": r.first_error.map(|e| format!("{} failed; first: {e}", r.errors)),
-  }))
+  let call = ReqwestPost {
+    client,
+    url: o.url.as_str().into(),
+  };
+  let window = Window {
+    duration: Duration::from_secs_f64(o.duration),
+    warmup: Duration::from_secs_f64(o.warmup),
+  };
+  measure(&call, conc, window, base).await
 }
 
 fn main() -> ExitCode {
@@ -183,7 +124,7 @@ fn main() -> ExitCode {
   .expect("tokio runtime");
   let mut ok = true;
   for &conc in &o.concurrency {
-    let line = rt.block_on(measure(&o, conc));
+    let line = rt.block_on(measure_at(&o, conc));
     ok &= line["error"].is_null();
     println!("{line}");
   }
