@@ -93,13 +93,13 @@ test("message kinds", async () => {
   assert.deepEqual(payloadOf("s", { contentType: "text/plain" }), { contentType: "text/plain", body: "s" });
   assert.throws(() => payloadOf(1, { contentType: "text/plain" }), { name: "TypeError", message: "Message must be a string." });
   const ab = new Uint8Array([1, 2, 3]).buffer;
-  const viewed = await payloadOf(ab).body;
+  const viewed = await payloadOf(ab).body();
   assert.equal(viewed.buffer, ab, "an ArrayBuffer is viewed, not copied");
   const buf = Buffer.from([5, 6, 7]);
-  assert.equal(await payloadOf(buf).body, buf);
+  assert.equal(await payloadOf(buf).body(), buf);
   const sub = new Uint16Array([1, 2, 3]).subarray(1);
-  const bytes = await payloadOf(sub).body;
+  const bytes = await payloadOf(sub).body();
   assert.equal(bytes.byteLength, 4);
   assert.equal(bytes.buffer, sub.buffer);
-  await assert.rejects(payloadOf(new Blob([Buffer.from([9])])).body, { name: "RestError", message: "Unrecognized body type" });
+  await assert.rejects(payloadOf(new Blob([Buffer.from([9])])).body(), { name: "RestError", message: "Unrecognized body type" });
 });

@@ -10,6 +10,7 @@ import https from "node:https";
 import fs from "node:fs";
 import path from "node:path";
 import { spawn } from "node:child_process";
+import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
 import { startRecordingServer, defaultAnswer } from "./helpers/recording-server.mjs";
@@ -442,6 +443,62 @@ test("TokenCredential over http is refused with the official message", async () 
   });
   assert.equal(r.requests.length, 0);
   assert.equal(r.outcome.message, "Bearer token authentication is not permitted for non-TLS protected (non-https) URLs.");
+});
+
+// --- messages given as a function ------------------------------------------------------------------------------
+
+const BODY_FACTORIES = {
+  "a Node stream of Buffers and strings": () => Readable.from([Buffer.from("ab"), "cd"]),
+  "a Buffer": () => Buffer.from("buf"),
+  "a string": () => "str",
+  "a Uint8Array": () => new Uint8Array([104, 105]),
+  "a plain object": () => ({ a: 1 }),
+  "a WHATWG ReadableStream": () => new ReadableStream({ start: (c) => (c.enqueue(new Uint8Array([1])), c.close()) }),
+  "a Promise": async () => Readable.from(["x"]),
+};
+
+for (const [what, factory] of Object.entries(BODY_FACTORIES)) {
+  test(`a message function returning ${what} is sent, or refused, as the official client does`, async () => {
+    const r = await assertSame({ run: (c) => c.sendToAll(factory) });
+    assert.ok(r.requests.every((q) => q.contentType === "application/octet-stream"));
+  });
+}
+
+test("a message function that throws rejects with its error and sends nothing", async () => {
+  const r = await assertSame({
+    run: (c) =>
+      c.sendToAll(() => {
+        throw new Error("factory failed");
+      }),
+  });
+  assert.equal(r.requests.length, 0);
+  assert.equal(r.outcome.message, "factory failed");
+});
+
+test("an aborted call does not call the message function", async () => {
+  let calls = 0;
+  const factory = () => (calls++, Readable.from(["x"]));
+  const r = await assertSame({ run: (c) => c.sendToAll(factory, { abortSignal: AbortSignal.abort() }) });
+  assert.equal(r.outcome.name, "AbortError");
+  assert.equal(calls, 0);
+});
+
+test("a stream that fails rejects the call with its error and sends nothing", async () => {
+  // The official client leaves the stream's error unhandled, which ends the Node process.
+  server.reset();
+  const failing = () => new Readable({ read() { this.destroy(new Error("stream broke")); } });
+  await assert.rejects(keyClient(ours).sendToAll(failing), { message: "stream broke" });
+  assert.equal(server.requests.length, 0);
+});
+
+test("a retried call sends the stream's bytes again", async () => {
+  // The official client calls the function again for each attempt; this package reads it once.
+  server.reset();
+  server.reply([{ status: 503 }, { status: 202 }]);
+  let calls = 0;
+  await keyClient(ours).sendToAll(() => (calls++, Readable.from(["once", " read"])));
+  assert.deepEqual(server.requests.map((q) => q.body.toString()), ["once read", "once read"]);
+  assert.equal(calls, 1);
 });
 
 // --- logging -------------------------------------------------------------------------------------------------

@@ -31,14 +31,15 @@ function settled(record) {
 
 /**
  * Calls `native.invoke(op, body, cancel, wantHeaders)` and returns a Promise of its response record.
- * `body` is a string, a Uint8Array, or a Promise of one (binary messages; it rejects for a Blob).
+ * `body` is a string, or a function returning a Promise of a Uint8Array or string (binary messages; it
+ * rejects for a Blob), called once the call is known not to be aborted already.
  * Not an async function: a call without an abort signal or a pending body then costs one promise
  * step on top of the native one. It may throw synchronously; its caller is async.
  */
 function invoke(native, op, body, options, wantHeaders) {
   if (options?.abortSignal?.aborted) return Promise.reject(new AbortError(ABORTED_BEFORE));
-  if (body && typeof body.then === "function") {
-    return body.then((bytes) => send(native, op, bytes, options, wantHeaders));
+  if (typeof body === "function") {
+    return body().then((bytes) => send(native, op, bytes, options, wantHeaders));
   }
   return send(native, op, body, options, wantHeaders);
 }

@@ -30,7 +30,39 @@ async function bytesOf(message) {
 }
 
 /**
- * Returns `{ contentType, body }` where body is a string, or a Promise of a Uint8Array for binary.
+ * A message given as a function: called for the body as the official Node transport does. A Node stream
+ * is read to its end (one read serves every retry; the official client calls the function per attempt);
+ * a string or bytes are sent as they are; anything else fails without a request, as it does there.
+ */
+async function bodyOfFactory(factory) {
+  const body = factory();
+  if (typeof body === "string") return body;
+  if (typeof body?.pipe === "function" && typeof body.on === "function") return readStream(body);
+  if (typeof body === "object" && body !== null && (body instanceof ArrayBuffer || ArrayBuffer.isView(body))) {
+    return bytesOf(body);
+  }
+  throw new RestError("Unrecognized body type");
+}
+
+/** All of a Node stream's data as one Uint8Array; a stream error rejects (the official client crashes). */
+function readStream(stream) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    stream.on("data", (chunk) => chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk));
+    stream.once("error", reject);
+    stream.once("end", () => {
+      try {
+        resolve(Buffer.concat(chunks));
+      } catch (e) {
+        reject(e);
+      }
+    });
+  });
+}
+
+/**
+ * Returns `{ contentType, body }` where body is a string, or for binary a function that makes it (a Promise
+ * of a Uint8Array or string), called only when the request is about to be sent.
  * Throws TypeError for `text/plain` with a non-string, and whatever JSON.stringify throws.
  */
 function payloadOf(message, options) {
@@ -38,7 +70,8 @@ function payloadOf(message, options) {
     if (typeof message !== "string") throw new TypeError("Message must be a string.");
     return { contentType: CONTENT_TEXT, body: message };
   }
-  if (isBinary(message)) return { contentType: CONTENT_BINARY, body: bytesOf(message) };
+  if (typeof message === "function") return { contentType: CONTENT_BINARY, body: () => bodyOfFactory(message) };
+  if (isBinary(message)) return { contentType: CONTENT_BINARY, body: () => bytesOf(message) };
   return { contentType: CONTENT_JSON, body: JSON.stringify(message) };
 }
 
