@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use rust_ceiling::args::{require_loopback, ArgError, Args};
 use rust_ceiling::pool::{measure, Call, Window};
+use rust_ceiling::runtime;
 
 const DEFAULT_URL: &str = "http://127.0.0.1:18080/api/hubs/bench/:send?api-version=2024-01-01";
 const BODY: &str = r#"{"hello":"world","n":1}"#;
@@ -111,17 +112,7 @@ fn main() -> ExitCode {
       return ExitCode::from(2);
     }
   };
-  let rt = if o.threads <= 1 {
-    tokio::runtime::Builder::new_current_thread()
-      .enable_all()
-      .build()
-  } else {
-    tokio::runtime::Builder::new_multi_thread()
-      .worker_threads(o.threads)
-      .enable_all()
-      .build()
-  }
-  .expect("tokio runtime");
+  let rt = runtime(o.threads);
   let mut ok = true;
   for &conc in &o.concurrency {
     let line = rt.block_on(measure_at(&o, conc));

@@ -24,6 +24,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rust_ceiling::args::{require_loopback, ArgError, Args};
+use rust_ceiling::runtime;
 use rust_ceiling::sys::{proc_memory, raise_nofile_limit, self_usage};
 use serde_json::json;
 
@@ -257,17 +258,7 @@ fn main() -> ExitCode {
       return ExitCode::from(2);
     }
   };
-  let rt = if o.threads <= 1 {
-    tokio::runtime::Builder::new_current_thread()
-      .enable_all()
-      .build()
-  } else {
-    tokio::runtime::Builder::new_multi_thread()
-      .worker_threads(o.threads)
-      .enable_all()
-      .build()
-  }
-  .expect("tokio runtime");
+  let rt = runtime(o.threads);
   let errors = rt.block_on(run(o));
   // Tasks that did not finish closing are abandoned here; the process ends either way.
   rt.shutdown_timeout(Duration::from_secs(1));
