@@ -6,7 +6,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use serde::Serialize;
-use webpubsub_protocol::names;
+use webpubsub_protocol::names::{self, NameError};
 
 use super::connections::close_reason;
 use super::send::{parse_filter, read_body};
@@ -16,9 +16,6 @@ use crate::state::GroupMember;
 
 /// Items per page when `maxpagesize` is not given.
 const DEFAULT_PAGE_SIZE: i64 = 200;
-
-const INVALID_GROUP_NAME: &str =
-  "Invalid group name. Valid group name should be in between 1 and 1024 characters long.";
 
 pub(super) async fn exists(call: RestCall) -> Result<Response, RestError> {
   let group = call.param("group");
@@ -106,8 +103,8 @@ async fn groups_request(
           .map(str::to_owned)
       })
       .collect::<Option<_>>()
-      .ok_or_else(|| RestError::validation("Groups", INVALID_GROUP_NAME))?,
-    _ => return Err(RestError::validation("Groups", INVALID_GROUP_NAME)),
+      .ok_or_else(invalid_groups)?,
+    _ => return Err(invalid_groups()),
   };
   let filter = match field("filter") {
     None | Some(serde_json::Value::Null) => None,
@@ -120,6 +117,10 @@ async fn groups_request(
     }
   };
   Ok(GroupsRequest { groups, filter })
+}
+
+fn invalid_groups() -> RestError {
+  RestError::validation("Groups", NameError::InvalidGroup.to_string())
 }
 
 pub(super) async fn add_matching_to_groups(

@@ -146,18 +146,10 @@ impl RestCall {
 
 fn check_name(name: &str, value: &str) -> Result<(), RestError> {
   match name {
-    "hub" => names::validate_hub(value).map_err(|_| {
-      RestError::validation(
-        "hub",
-        "The field hub must match the regular expression '^[A-Za-z][A-Za-z0-9_`,.[\\]]{0,127}$'.",
-      )
-    }),
-    "group" => names::validate_group(value).map_err(|_| {
-      RestError::validation(
-        "group",
-        "Invalid group name. Valid group name should be in between 1 and 1024 characters long.",
-      )
-    }),
+    "hub" => names::validate_hub(value).map_err(|e| RestError::validation("hub", e.to_string())),
+    "group" => {
+      names::validate_group(value).map_err(|e| RestError::validation("group", e.to_string()))
+    }
     "userId" => names::validate_user_id(value).map_err(|_| {
       RestError::validation(
         "userId",

@@ -3,7 +3,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use webpubsub_protocol::names;
+use webpubsub_protocol::names::{self, NameError};
 use webpubsub_protocol::permission::Permission;
 
 use super::params::invalid_enum_value;
@@ -11,9 +11,6 @@ use super::{empty, RestCall};
 use crate::error::RestError;
 use crate::roles::{allows, allows_all_groups, GroupAction};
 use crate::state::Connection;
-
-const INVALID_GROUP_NAME: &str =
-  "Invalid group name. Valid group name should be in between 1 and 1024 characters long.";
 
 /// The permission and target group of a permission call.
 struct PermissionCall {
@@ -31,11 +28,8 @@ fn permission_call(call: &RestCall) -> Result<PermissionCall, RestError> {
     Permission::JoinLeaveGroup => GroupAction::JoinLeave,
   };
   let target = call.query.one("targetName")?;
-  if target
-    .as_deref()
-    .is_some_and(|group| names::validate_group(group).is_err())
-  {
-    return Err(RestError::bad_request(INVALID_GROUP_NAME, "Request"));
+  if let Some(Err(invalid)) = target.as_deref().map(names::validate_group) {
+    return Err(RestError::bad_request(invalid.to_string(), "Request"));
   }
   Ok(PermissionCall { action, target })
 }
@@ -80,7 +74,10 @@ pub(super) async fn grant(call: RestCall) -> Result<Response, RestError> {
 pub(super) async fn revoke(call: RestCall) -> Result<Response, RestError> {
   let request = permission_call(&call)?;
   let Some(target) = request.target else {
-    return Err(RestError::bad_request(INVALID_GROUP_NAME, "Request"));
+    return Err(RestError::bad_request(
+      NameError::InvalidGroup.to_string(),
+      "Request",
+    ));
   };
   if let Some(conn) = find_connection(&call) {
     conn

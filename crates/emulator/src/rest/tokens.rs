@@ -37,14 +37,8 @@ pub(super) fn generate(call: RestCall) -> Result<Response, RestError> {
     .int_in_range("minutesToExpire", 1, i32::MAX as i64)?
     .unwrap_or(DEFAULT_MINUTES_TO_EXPIRE);
   let groups = call.query.all("group");
-  if groups
-    .iter()
-    .any(|group| names::validate_group(group).is_err())
-  {
-    return Err(RestError::validation(
-      "group",
-      "Invalid group name. Valid group name should be in between 1 and 1024 characters long.",
-    ));
+  if let Some(invalid) = groups.iter().find_map(|g| names::validate_group(g).err()) {
+    return Err(RestError::validation("group", invalid.to_string()));
   }
   let roles = call.query.all("role");
   let claims = ClientTokenClaims {

@@ -13,11 +13,7 @@ pub(super) async fn exists(call: RestCall) -> Result<Response, RestError> {
   if call.hub().is_some_and(|hub| hub.user_exists(user)) {
     Ok(empty(StatusCode::OK))
   } else {
-    Err(RestError::not_existed(
-      "Warning.User.NotExisted",
-      "User",
-      user,
-    ))
+    Err(user_not_found(user))
   }
 }
 
@@ -38,11 +34,7 @@ pub(super) async fn add_to_group(call: RestCall) -> Result<Response, RestError> 
   {
     Ok(empty(StatusCode::OK))
   } else {
-    Err(RestError::not_existed(
-      "Warning.User.NotExisted",
-      "User",
-      user,
-    ))
+    Err(user_not_found(user))
   }
 }
 
@@ -58,4 +50,8 @@ pub(super) async fn remove_from_all_groups(call: RestCall) -> Result<Response, R
     hub.remove_user_from_all_groups(call.param("userId"));
   }
   Ok(empty(StatusCode::NO_CONTENT))
+}
+
+fn user_not_found(user: &str) -> RestError {
+  RestError::not_existed("Warning.User.NotExisted", "User", user)
 }
