@@ -11,10 +11,10 @@
 //! The endpoint must be on loopback.
 
 use std::process::ExitCode;
-use std::time::Duration;
 
 use rust_ceiling::args::{require_loopback, ArgError, Args};
-use rust_ceiling::pool::{measure, Call, Window};
+use rust_ceiling::pool::{measure, print_lines, Call, Window};
+use rust_ceiling::runtime;
 use webpubsub_protocol::payload::ContentKind;
 use webpubsub_service_client::{
   CallOptions, ClientConfig, Credential, KeyCredential, Operation, Payload, ServiceClient,
@@ -64,10 +64,7 @@ fn main() -> ExitCode {
     let a = Args::parse(&["endpoint", "duration", "warmup", "concurrency"])?;
     let endpoint: String = a.get("endpoint", DEFAULT_ENDPOINT.to_owned())?;
     require_loopback(&endpoint)?;
-    let window = Window {
-      duration: Duration::from_secs_f64(a.get("duration", 4.0)?),
-      warmup: Duration::from_secs_f64(a.get("warmup", 1.0)?),
-    };
+    let window = Window::from_secs(a.get("duration", 4.0)?, a.get("warmup", 1.0)?);
     Ok((endpoint, window, a.list("concurrency", vec![1, 64])?))
   })();
   let (endpoint, window, concurrency) = match parsed {
@@ -77,31 +74,20 @@ fn main() -> ExitCode {
       return ExitCode::from(2);
     }
   };
-  let rt = tokio::runtime::Builder::new_current_thread()
-    .enable_all()
-    .build()
-    .expect("tokio runtime");
-  let mut ok = true;
-  for conc in concurrency {
+  let rt = runtime(1);
+  print_lines(concurrency.into_iter().map(|conc| {
     let base = serde_json::json!({
       "tool": "core-client", "scenario": format!("core_send_json_c{conc}"),
       "concurrency": conc, "threads": 1,
     });
     // A fresh client (and connection pool) per concurrency level, as rust-ceiling does.
-    let line = match client(&endpoint) {
+    match client(&endpoint) {
       Ok(c) => rt.block_on(measure(&SendToAll(c), conc, window, base)),
       Err(e) => {
         let mut line = base;
         line["error"] = serde_json::Value::String(format!("cannot build the client: {e}"));
         line
       }
-    };
-    ok &= line["error"].is_null();
-    println!("{line}");
-  }
-  if ok {
-    ExitCode::SUCCESS
-  } else {
-    ExitCode::FAILURE
-  }
+    }
+  }))
 }

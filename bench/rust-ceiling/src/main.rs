@@ -12,10 +12,9 @@
 
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 use rust_ceiling::args::{require_loopback, ArgError, Args};
-use rust_ceiling::pool::{measure, Call, Window};
+use rust_ceiling::pool::{measure, print_lines, Call, Window};
 use rust_ceiling::runtime;
 
 const DEFAULT_URL: &str = "http://127.0.0.1:18080/api/hubs/bench/:send?api-version=2024-01-01";
@@ -97,11 +96,7 @@ async fn measure_at(o: &Opts, conc: usize) -> serde_json::Value {
     client,
     url: o.url.as_str().into(),
   };
-  let window = Window {
-    duration: Duration::from_secs_f64(o.duration),
-    warmup: Duration::from_secs_f64(o.warmup),
-  };
-  measure(&call, conc, window, base).await
+  measure(&call, conc, Window::from_secs(o.duration, o.warmup), base).await
 }
 
 fn main() -> ExitCode {
@@ -113,15 +108,9 @@ fn main() -> ExitCode {
     }
   };
   let rt = runtime(o.threads);
-  let mut ok = true;
-  for &conc in &o.concurrency {
-    let line = rt.block_on(measure_at(&o, conc));
-    ok &= line["error"].is_null();
-    println!("{line}");
-  }
-  if ok {
-    ExitCode::SUCCESS
-  } else {
-    ExitCode::FAILURE
-  }
+  print_lines(
+    o.concurrency
+      .iter()
+      .map(|&conc| rt.block_on(measure_at(&o, conc))),
+  )
 }

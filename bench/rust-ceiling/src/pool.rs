@@ -2,6 +2,7 @@
 //! `concurrency` tasks sending back to back for a fixed time; one JSON line of figures.
 
 use std::future::Future;
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use crate::stats::p50_p99;
@@ -18,6 +19,29 @@ pub trait Call: Clone + Send + 'static {
 pub struct Window {
   pub duration: Duration,
   pub warmup: Duration,
+}
+
+impl Window {
+  pub fn from_secs(duration: f64, warmup: f64) -> Self {
+    Window {
+      duration: Duration::from_secs_f64(duration),
+      warmup: Duration::from_secs_f64(warmup),
+    }
+  }
+}
+
+/// Prints each result line as it comes; fails when any line carries an error.
+pub fn print_lines(lines: impl IntoIterator<Item = serde_json::Value>) -> ExitCode {
+  let mut ok = true;
+  for line in lines {
+    ok &= line["error"].is_null();
+    println!("{line}");
+  }
+  if ok {
+    ExitCode::SUCCESS
+  } else {
+    ExitCode::FAILURE
+  }
 }
 
 #[derive(Default)]
