@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { until } from "./helpers/until.mjs";
 
 const PACKAGE = fileURLToPath(new URL("../index.js", import.meta.url));
 const KEY = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH";
@@ -61,120 +62,105 @@ const { WebPubSubServiceClient } = createRequire(import.meta.url)(process.env.WP
 const client = (hub) => new WebPubSubServiceClient(process.env.CONN, hub, { allowInsecureConnection: true });
 `;
 
-test("an in-flight call keeps Node running until it settles; then Node exits", async () => {
+test("an in-flight call keeps Node running until it settles; then Node exits", async (t) => {
   const server = await startServer({ delayMs: 400 });
-  try {
-    const started = Date.now();
-    const run = await runNode(
-      `${CLIENT}
-      client("slow").sendToAll("x").then(() => console.log("settled"));`,
-      { CONN: server.connectionString },
-    );
-    assert.equal(run.signal, null, `killed: ${run.stderr}`);
-    assert.equal(run.code, 0, run.stderr);
-    assert.equal(run.stdout.trim(), "settled");
-    assert.equal(server.hits.get("slow"), 1);
-    assert.ok(Date.now() - started < 20_000);
-  } finally {
-    await server.close();
-  }
+  t.after(() => server.close());
+  const started = Date.now();
+  const run = await runNode(
+    `${CLIENT}
+    client("slow").sendToAll("x").then(() => console.log("settled"));`,
+    { CONN: server.connectionString },
+  );
+  assert.equal(run.signal, null, `killed: ${run.stderr}`);
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.stdout.trim(), "settled");
+  assert.equal(server.hits.get("slow"), 1);
+  assert.ok(Date.now() - started < 20_000);
 });
 
-test("an idle client, used before, does not keep Node running", async () => {
+test("an idle client, used before, does not keep Node running", async (t) => {
   const server = await startServer();
-  try {
-    const run = await runNode(
-      `${CLIENT}
-      const c = client("idle");
-      await Promise.all([c.sendToAll("a"), c.sendToAll("b")]);
-      console.log("done");`,
-      { CONN: server.connectionString },
-      15_000,
-    );
-    assert.equal(run.signal, null, "Node did not exit after its last call settled");
-    assert.equal(run.code, 0, run.stderr);
-    assert.equal(run.stdout.trim(), "done");
-  } finally {
-    await server.close();
-  }
+  t.after(() => server.close());
+  const run = await runNode(
+    `${CLIENT}
+    const c = client("idle");
+    await Promise.all([c.sendToAll("a"), c.sendToAll("b")]);
+    console.log("done");`,
+    { CONN: server.connectionString },
+    15_000,
+  );
+  assert.equal(run.signal, null, "Node did not exit after its last call settled");
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.stdout.trim(), "done");
 });
 
-test("calls from worker threads and the main thread each settle on their own thread", async () => {
+test("calls from worker threads and the main thread each settle on their own thread", async (t) => {
   const server = await startServer();
-  try {
-    const run = await runNode(
-      `${CLIENT}
-      import { Worker } from "node:worker_threads";
-      const send = async (hub, n) => {
-        const c = client(hub);
-        const results = await Promise.all(Array.from({ length: n }, (_, i) => c.sendToAll({ i })));
-        return results.length;
-      };
-      const worker = (hub) => new Promise((resolve, reject) => {
-        const w = new Worker(${JSON.stringify(CLIENT)} + "const { parentPort } = await import('node:worker_threads');" +
-          "const c = client(" + JSON.stringify(hub) + ");" +
-          "const r = await Promise.all(Array.from({ length: 300 }, (_, i) => c.sendToAll({ i })));" +
-          "parentPort.postMessage(r.length);", { eval: true, env: process.env });
-        w.once("message", resolve);
-        w.once("error", reject);
-      });
-      const counts = await Promise.all([send("main", 300), worker("w1"), worker("w2")]);
-      console.log(JSON.stringify(counts));`,
-      { CONN: server.connectionString },
-    );
-    assert.equal(run.code, 0, run.stderr);
-    assert.deepEqual(JSON.parse(run.stdout), [300, 300, 300]);
-    assert.deepEqual(Object.fromEntries(server.hits), { main: 300, w1: 300, w2: 300 });
-  } finally {
-    await server.close();
-  }
-});
-
-test("a worker terminated with calls in flight leaves the process and its other clients working", async () => {
-  const server = await startServer();
-  try {
-    const script = `${CLIENT}
-      import { Worker } from "node:worker_threads";
-      const w = new Worker(${JSON.stringify(CLIENT)} +
-        "const c = client('hold');" +
-        "for (let i = 0; i < 32; i++) c.sendToAll({ i });" +
-        "setInterval(() => {}, 1000);", { eval: true, env: process.env });
-      await new Promise((resolve) => w.once("online", resolve));
-      process.stdin.resume();
-      await new Promise((resolve) => process.stdin.once("data", resolve));
-      await w.terminate();
-      console.log("terminated");
-      process.stdin.once("data", async () => {
-        await client("after").sendToAll("x");
-        console.log("after");
-        process.stdin.pause();
-      });`;
-    const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
-      env: { ...process.env, CONN: server.connectionString, WPN_PACKAGE: PACKAGE },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    const exited = new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
-    const waitFor = async (check, what) => {
-      for (let i = 0; i < 300 && !check(); i++) await new Promise((r) => setTimeout(r, 50));
-      assert.ok(check(), `${what}; stderr: ${stderr}`);
+  t.after(() => server.close());
+  const run = await runNode(
+    `${CLIENT}
+    import { Worker } from "node:worker_threads";
+    const send = async (hub, n) => {
+      const c = client(hub);
+      const results = await Promise.all(Array.from({ length: n }, (_, i) => c.sendToAll({ i })));
+      return results.length;
     };
-    await waitFor(() => server.heldCount() === 32, "the worker's 32 requests reach the server");
-    child.stdin.write("terminate\n");
-    await waitFor(() => stdout.includes("terminated"), "the worker terminates");
-    // Answers for the terminated worker's calls arrive after its environment is gone.
-    server.release();
-    await new Promise((r) => setTimeout(r, 200));
-    child.stdin.write("go\n");
-    const { code, signal } = await exited;
-    assert.equal(signal, null, stderr);
-    assert.equal(code, 0, stderr);
-    assert.deepEqual(stdout.trim().split("\n"), ["terminated", "after"]);
-    assert.equal(server.hits.get("after"), 1);
-  } finally {
-    await server.close();
-  }
+    const worker = (hub) => new Promise((resolve, reject) => {
+      const w = new Worker(${JSON.stringify(CLIENT)} + "const { parentPort } = await import('node:worker_threads');" +
+        "const c = client(" + JSON.stringify(hub) + ");" +
+        "const r = await Promise.all(Array.from({ length: 300 }, (_, i) => c.sendToAll({ i })));" +
+        "parentPort.postMessage(r.length);", { eval: true, env: process.env });
+      w.once("message", resolve);
+      w.once("error", reject);
+    });
+    const counts = await Promise.all([send("main", 300), worker("w1"), worker("w2")]);
+    console.log(JSON.stringify(counts));`,
+    { CONN: server.connectionString },
+  );
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(JSON.parse(run.stdout), [300, 300, 300]);
+  assert.deepEqual(Object.fromEntries(server.hits), { main: 300, w1: 300, w2: 300 });
+});
+
+test("a worker terminated with calls in flight leaves the process and its other clients working", async (t) => {
+  const server = await startServer();
+  t.after(() => server.close());
+  const script = `${CLIENT}
+    import { Worker } from "node:worker_threads";
+    const w = new Worker(${JSON.stringify(CLIENT)} +
+      "const c = client('hold');" +
+      "for (let i = 0; i < 32; i++) c.sendToAll({ i });" +
+      "setInterval(() => {}, 1000);", { eval: true, env: process.env });
+    await new Promise((resolve) => w.once("online", resolve));
+    process.stdin.resume();
+    await new Promise((resolve) => process.stdin.once("data", resolve));
+    await w.terminate();
+    console.log("terminated");
+    process.stdin.once("data", async () => {
+      await client("after").sendToAll("x");
+      console.log("after");
+      process.stdin.pause();
+    });`;
+  const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
+    env: { ...process.env, CONN: server.connectionString, WPN_PACKAGE: PACKAGE },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => (stdout += d));
+  child.stderr.on("data", (d) => (stderr += d));
+  const exited = new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+  const waitFor = (check, what) => until(check, what).catch((e) => assert.fail(`${e.message}; stderr: ${stderr}`));
+  await waitFor(() => server.heldCount() === 32, "the worker's 32 requests reach the server");
+  child.stdin.write("terminate\n");
+  await waitFor(() => stdout.includes("terminated"), "the worker terminates");
+  // Answers for the terminated worker's calls arrive after its environment is gone.
+  server.release();
+  await new Promise((r) => setTimeout(r, 200));
+  child.stdin.write("go\n");
+  const { code, signal } = await exited;
+  assert.equal(signal, null, stderr);
+  assert.equal(code, 0, stderr);
+  assert.deepEqual(stdout.trim().split("\n"), ["terminated", "after"]);
+  assert.equal(server.hits.get("after"), 1);
 });
