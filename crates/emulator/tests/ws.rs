@@ -439,17 +439,23 @@ async fn invalid_frames_close_with_protocol_codes() {
   assert_eq!(closed(&mut raw).await.0, 1011);
 }
 
-#[tokio::test]
-async fn raw_send_to_group_mode_publishes_frames() {
-  let emulator = Emulator::start().await;
+/// A JSON client (user `l`) that has joined group `g`.
+async fn group_g_listener(emulator: &Emulator) -> Ws {
   let (mut listener, _) =
-    json_client(&emulator, JSON, Some("l"), &["webpubsub.joinLeaveGroup"]).await;
+    json_client(emulator, JSON, Some("l"), &["webpubsub.joinLeaveGroup"]).await;
   send_json(
     &mut listener,
     json!({"type":"joinGroup","group":"g","ackId":1}),
   )
   .await;
   assert_eq!(next_json(&mut listener).await["success"], true);
+  listener
+}
+
+#[tokio::test]
+async fn raw_send_to_group_mode_publishes_frames() {
+  let emulator = Emulator::start().await;
+  let mut listener = group_g_listener(&emulator).await;
 
   let allowed = emulator.url("chat", Some("r"), &["webpubsub.sendToGroup.g"]);
   let (mut raw, _) = connect(
@@ -478,14 +484,7 @@ async fn raw_send_to_group_mode_publishes_frames() {
 #[tokio::test]
 async fn client_frames_up_to_the_size_limit_arrive_whole() {
   let emulator = Emulator::start().await;
-  let (mut listener, _) =
-    json_client(&emulator, JSON, Some("l"), &["webpubsub.joinLeaveGroup"]).await;
-  send_json(
-    &mut listener,
-    json!({"type":"joinGroup","group":"g","ackId":1}),
-  )
-  .await;
-  assert_eq!(next_json(&mut listener).await["success"], true);
+  let mut listener = group_g_listener(&emulator).await;
   let allowed = emulator.url("chat", Some("r"), &["webpubsub.sendToGroup.g"]);
   let (mut raw, _) = connect(
     &format!("{allowed}&webpubsub_mode=sendToGroup&group=g"),
