@@ -224,11 +224,7 @@ async fn every_operation_matches_the_sdk_on_the_wire() {
       "{agent}"
     );
     // The JWT: exact header, aud = the full URL as sent, exp = iat + 1 h, nothing else.
-    let token = req
-      .header("authorization")
-      .unwrap()
-      .strip_prefix("Bearer ")
-      .unwrap();
+    let token = req.bearer();
     assert!(token.starts_with("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."));
     let claims = key.verify(token, now()).unwrap();
     let url = format!("{}{}", recorder.endpoint(), target);
@@ -262,11 +258,7 @@ async fn dot_segments_are_normalised_before_signing_like_whatwg_urls() {
   let req = &recorder.requests()[0];
   // The SDK sends this to /api/hubs/hub/:send, signed for that URL.
   assert_eq!(req.target, "/api/hubs/hub/:send?api-version=2024-12-01");
-  let token = req
-    .header("authorization")
-    .unwrap()
-    .strip_prefix("Bearer ")
-    .unwrap();
+  let token = req.bearer();
   let claims = SigningKey::new(KEY).verify(token, now()).unwrap();
   assert_eq!(
     claims.audience.unwrap(),
@@ -302,11 +294,7 @@ async fn reverse_proxy_changes_the_host_after_signing() {
     req.header("host"),
     Some(format!("127.0.0.1:{}", recorder.port).as_str())
   );
-  let token = req
-    .header("authorization")
-    .unwrap()
-    .strip_prefix("Bearer ")
-    .unwrap();
+  let token = req.bearer();
   let claims = SigningKey::new(KEY).verify(token, now()).unwrap();
   assert_eq!(
     claims.audience.as_deref(),
@@ -339,17 +327,11 @@ async fn key_rotation_applies_to_the_next_request() {
     .await
     .unwrap();
   let requests = recorder.requests();
-  let token = |i: usize| {
-    requests[i]
-      .header("authorization")
-      .unwrap()
-      .strip_prefix("Bearer ")
-      .unwrap()
-      .to_owned()
-  };
-  assert!(SigningKey::new(KEY).verify(&token(0), now()).is_ok());
+  assert!(SigningKey::new(KEY)
+    .verify(requests[0].bearer(), now())
+    .is_ok());
   assert!(SigningKey::new("a completely different access key value")
-    .verify(&token(1), now())
+    .verify(requests[1].bearer(), now())
     .is_ok());
 }
 

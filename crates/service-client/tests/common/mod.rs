@@ -27,6 +27,14 @@ impl Recorded {
       .find(|(n, _)| n == name)
       .map(|(_, v)| v.as_str())
   }
+
+  /// The token of the `Authorization: Bearer` header; panics without one.
+  pub fn bearer(&self) -> &str {
+    self
+      .header("authorization")
+      .and_then(|h| h.strip_prefix("Bearer "))
+      .expect("a Bearer authorization header")
+  }
 }
 
 /// How to answer one request.
