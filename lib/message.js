@@ -6,6 +6,8 @@ const { RestError } = require("./errors");
 const CONTENT_JSON = "application/json";
 const CONTENT_TEXT = "text/plain";
 const CONTENT_BINARY = "application/octet-stream";
+// core-rest-pipeline's message for a body its Node transport cannot send.
+const UNRECOGNIZED_BODY = "Unrecognized body type";
 
 function isBinary(message) {
   return (
@@ -25,7 +27,7 @@ function isBinary(message) {
 async function bytesOf(message) {
   if (message instanceof Uint8Array) return message;
   if (ArrayBuffer.isView(message)) return new Uint8Array(message.buffer, message.byteOffset, message.byteLength);
-  if (message.constructor?.name === "Blob") throw new RestError("Unrecognized body type");
+  if (message.constructor?.name === "Blob") throw new RestError(UNRECOGNIZED_BODY);
   return new Uint8Array(message);
 }
 
@@ -38,10 +40,8 @@ async function bodyOfFactory(factory) {
   const body = factory();
   if (typeof body === "string") return body;
   if (typeof body?.pipe === "function" && typeof body.on === "function") return readStream(body);
-  if (typeof body === "object" && body !== null && (body instanceof ArrayBuffer || ArrayBuffer.isView(body))) {
-    return bytesOf(body);
-  }
-  throw new RestError("Unrecognized body type");
+  if (isBinary(body)) return bytesOf(body);
+  throw new RestError(UNRECOGNIZED_BODY);
 }
 
 /** All of a Node stream's data as one Uint8Array; a stream error rejects (the official client crashes). */

@@ -25,7 +25,6 @@ pub(crate) fn spawn(task: impl Future<Output = ()> + Send + 'static) -> napi::Re
 fn start() -> Result<Handle, String> {
   let runtime = Builder::new_current_thread()
     .enable_all()
-    .thread_name("web-pubsub-io")
     .build()
     .map_err(|e| format!("Cannot start the I/O runtime: {e}"))?;
   let handle = runtime.handle().clone();
