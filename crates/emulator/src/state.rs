@@ -12,6 +12,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::time::{Duration, Instant};
 
 use axum::extract::ws::Utf8Bytes;
 use bytes::Bytes;
@@ -467,6 +468,11 @@ pub struct DataMessage {
   pub json_frame: OnceLock<Utf8Bytes>,
   /// The text frame raw clients get for a text or JSON payload, checked as UTF-8 once.
   pub raw_text: OnceLock<Utf8Bytes>,
+  /// The protobuf subprotocols' frame of this message (without a sequence id), encoded once.
+  pub protobuf_frame: OnceLock<Bytes>,
+  /// When the message expires (`messageTtlSeconds` / `ttlSeconds`): a receiver that has not taken it
+  /// by then never gets it.
+  pub expires_at: Option<Instant>,
 }
 
 impl DataMessage {
@@ -479,7 +485,21 @@ impl DataMessage {
       sender: None,
       json_frame: OnceLock::new(),
       raw_text: OnceLock::new(),
+      protobuf_frame: OnceLock::new(),
+      expires_at: None,
     }
+  }
+
+  /// Expires the message `seconds` from now; 0 means never.
+  pub fn with_ttl_seconds(mut self, seconds: u64) -> Self {
+    self.expires_at = (seconds > 0).then(|| Instant::now() + Duration::from_secs(seconds));
+    self
+  }
+
+  pub fn is_expired(&self) -> bool {
+    self
+      .expires_at
+      .is_some_and(|expiry| expiry <= Instant::now())
   }
 
   pub fn with_metadata(mut self, metadata: Vec<(String, String)>) -> Self {

@@ -9,6 +9,9 @@ pub enum ContentKind {
   Text,
   /// `application/octet-stream`; clients receive `dataType: "binary"`.
   Binary,
+  /// A serialized `google.protobuf.Any` from a protobuf-subprotocol client: `application/x-protobuf` to
+  /// event handlers, `dataType: "protobuf"` (base64) to JSON-subprotocol clients. Never a REST body.
+  Protobuf,
 }
 
 impl ContentKind {
@@ -18,6 +21,7 @@ impl ContentKind {
       Self::Json => "application/json",
       Self::Text => "text/plain",
       Self::Binary => "application/octet-stream",
+      Self::Protobuf => "application/x-protobuf",
     }
   }
 
@@ -27,10 +31,11 @@ impl ContentKind {
       Self::Json => "json",
       Self::Text => "text",
       Self::Binary => "binary",
+      Self::Protobuf => "protobuf",
     }
   }
 
-  /// The kind of a `Content-Type` header value; the media type is compared case-insensitively
+  /// The kind of a REST body's or event handler answer's `Content-Type` value (never [`Self::Protobuf`]); the media type is compared case-insensitively
   /// and parameters (`; charset=utf-8`) are ignored. `None` for any other media type.
   pub fn from_content_type(value: &str) -> Option<Self> {
     let media_type = value.split(';').next().unwrap_or_default().trim();
@@ -68,6 +73,11 @@ mod tests {
       Some(ContentKind::Binary)
     );
     assert_eq!(ContentKind::from_content_type("text/json"), None);
+    assert_eq!(
+      ContentKind::from_content_type("application/x-protobuf"),
+      None
+    );
+    assert_eq!(ContentKind::Protobuf.data_type(), "protobuf");
     assert_eq!(ContentKind::from_content_type(""), None);
   }
 }

@@ -15,7 +15,7 @@ use super::cloudevents::{CloudEvent, CONNECTION_STATE_HEADER, METADATA_HEADER_PR
 use super::cookies::CookieJar;
 use super::dispatcher::{DeliveryError, Dispatcher, HandlerResponse, Outgoing};
 use super::settings::{EventKind, SystemEvent};
-use crate::ws::json_protocol::Payload;
+use crate::ws::codec::Payload;
 
 /// `Content-Type` of system-event bodies.
 pub const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";

@@ -94,12 +94,16 @@ async fn prepare(
   } else {
     None
   };
-  // Accepted and validated; messages are delivered at once, so a TTL never expires here.
-  call.query.int_in_range("messageTtlSeconds", 0, 300)?;
+  let ttl_seconds = call
+    .query
+    .int_in_range("messageTtlSeconds", 0, 300)?
+    .unwrap_or(0);
   let metadata = metadata::from_headers(headers)?;
   let data = read_body(headers, body).await?;
   let kind = payload_kind(headers, &data)?;
-  let message = DataMessage::new(kind, data, source).with_metadata(metadata);
+  let message = DataMessage::new(kind, data, source)
+    .with_metadata(metadata)
+    .with_ttl_seconds(ttl_seconds as u64);
   Ok(SendRequest {
     message: Arc::new(message),
     excluded,

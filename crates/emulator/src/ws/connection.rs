@@ -1,6 +1,7 @@
 //! The task behind one logical client connection: it writes queued messages to the WebSocket in the
 //! client's protocol, runs the client's requests, and outlives dropped transports of reliable clients
-//! until they recover or the recovery window ends.
+//! until they recover or the recovery window ends. Everything protocol-specific is the connection's
+//! [`Codec`]; this task is the same for every protocol.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -8,20 +9,20 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::SinkExt;
 use tokio::sync::mpsc;
 use tokio::time::{timeout, Instant};
 use tokio_util::sync::WaitForCancellationFutureOwned;
 
+use crate::auth::now_seconds;
 use crate::roles::GroupAction;
 use crate::state::{
   Connection, DataMessage, EmulatorState, Hub, MessageSource, Outbound, Selection, SharedState,
 };
-use crate::ws::events::{self, UserEvent, RAW_MESSAGE_EVENT};
-use crate::ws::json_protocol::{self, AckErrorName, Payload, Request};
-use crate::ws::raw::{self, RawMode};
-use crate::ws::recovery::RECOVERY_WINDOW;
+use crate::ws::codec::{AckErrorName, Codec, Payload, Rejection, Reply, Request};
+use crate::ws::events::{self, UserEvent};
+use crate::ws::recovery::{reconnection_token, RECOVERY_WINDOW};
 use crate::ws::reliable::ReliableBuffer;
 
 /// Close codes the endpoint sends besides the ones in [`crate::state`].
@@ -44,26 +45,15 @@ const MAX_CLOSE_REASON_BYTES: usize = 123;
 /// client's frames again.
 const MAX_BATCH_MESSAGES: usize = 64;
 
-/// The client protocol of a connection, with its protocol-specific state.
-pub enum ClientProtocol {
-  Raw(RawMode),
-  Json,
-  Reliable(Box<ReliableBuffer>),
-}
-
-impl ClientProtocol {
-  fn is_json(&self) -> bool {
-    !matches!(self, ClientProtocol::Raw(_))
-  }
-}
-
 /// Everything one logical connection's task owns.
 pub struct Session {
   state: SharedState,
   hub: Arc<Hub>,
   conn: Arc<Connection>,
   outbound: mpsc::Receiver<Outbound>,
-  protocol: ClientProtocol,
+  codec: Box<dyn Codec>,
+  /// Sequence ids and unacknowledged frames of a reliable protocol.
+  reliable: Option<Box<ReliableBuffer>>,
   /// Ack ids of requests that succeeded, for `Duplicate` answers.
   processed_acks: HashSet<u64>,
   /// New transports of a reliable connection, from recovery requests.
@@ -119,6 +109,10 @@ impl Ending {
       notify: false,
     }
   }
+
+  fn rejected(rejection: Rejection) -> Self {
+    Ending::close(rejection.code, rejection.reason)
+  }
 }
 
 /// What woke the task up.
@@ -146,7 +140,8 @@ impl Session {
     hub: Arc<Hub>,
     conn: Arc<Connection>,
     outbound: mpsc::Receiver<Outbound>,
-    protocol: ClientProtocol,
+    codec: Box<dyn Codec>,
+    reliable: bool,
   ) -> Self {
     Session {
       stop: Stop::new(&state, &conn),
@@ -154,22 +149,29 @@ impl Session {
       hub,
       conn,
       outbound,
-      protocol,
+      codec,
+      reliable: reliable.then(|| Box::new(ReliableBuffer::new())),
       processed_acks: HashSet::new(),
       transports: None,
     }
   }
 
   /// Serves the connection until it ends, then removes it from the hub.
-  pub async fn run(mut self, socket: WebSocket, connected: Option<String>) {
-    if let ClientProtocol::Reliable(_) = self.protocol {
+  pub async fn run(mut self, socket: WebSocket) {
+    let token = self.reliable.is_some().then(|| {
       self.transports = Some(self.state.recovery.register(&self.conn.id));
-    }
+      reconnection_token(&self.state.signing_key, &self.conn.id, now_seconds())
+    });
+    let connected = self.codec.reply(Reply::Connected {
+      connection_id: &self.conn.id,
+      user_id: self.conn.user_id.as_deref(),
+      reconnection_token: token.as_deref(),
+    });
     let mut socket = Some(socket);
     let mut recovery_deadline = None;
     let mut ending = None;
     if let Some(frame) = connected {
-      if let Sent::Failed = self.send(&mut socket, Message::Text(frame.into())).await {
+      if let Sent::Failed = self.send(&mut socket, frame).await {
         ending = self.transport_lost(&mut socket, &mut recovery_deadline);
       }
     }
@@ -230,18 +232,22 @@ impl Session {
 
   /// Writes a queued item and the ones already queued behind it (up to [`MAX_BATCH_MESSAGES`]) to
   /// the socket, then flushes once: one write for the batch instead of one per message. A close
-  /// request ends the batch; the messages before it are flushed first.
+  /// request ends the batch; the messages before it are flushed first. Messages whose TTL ran out
+  /// while they waited are dropped.
   async fn write_queued(
     &mut self,
     first: Outbound,
     socket: &mut Option<WebSocket>,
     recovery_deadline: &mut Option<Instant>,
   ) -> Option<Ending> {
-    let mut item = first;
+    let mut next = Some(first);
     let mut written = 0;
+    let mut expired = 0;
     let ending = loop {
-      let msg = match item {
-        Outbound::Data(msg) => msg,
+      let Some(item) = next.take() else {
+        break None;
+      };
+      match item {
         Outbound::Close { code, reason } => {
           break Some(Ending::Close {
             code,
@@ -249,28 +255,38 @@ impl Session {
             notify: true,
           })
         }
-      };
-      let frame = match self.frame(&msg) {
-        Ok(frame) => frame,
-        Err(ending) => break Some(ending),
-      };
-      match self.feed(socket, frame).await {
-        Sent::Ok => {}
-        Sent::Interrupted => return None,
-        Sent::Failed => return self.transport_lost(socket, recovery_deadline),
+        Outbound::Data(msg) if msg.is_expired() => expired += 1,
+        Outbound::Data(msg) => {
+          let frame = match self.frame(&msg) {
+            Ok(frame) => frame,
+            Err(ending) => break Some(ending),
+          };
+          match self.feed(socket, frame).await {
+            Sent::Ok => {}
+            Sent::Interrupted => return None,
+            Sent::Failed => return self.transport_lost(socket, recovery_deadline),
+          }
+          written += 1;
+          if written == MAX_BATCH_MESSAGES {
+            break None;
+          }
+        }
       }
-      written += 1;
-      if written == MAX_BATCH_MESSAGES {
-        break None;
-      }
-      match self.outbound.try_recv() {
-        Ok(next) => item = next,
-        Err(_) => break None,
-      }
+      next = self.outbound.try_recv().ok();
     };
+    self.log_expired(expired);
     match self.flush(socket).await {
       Sent::Ok | Sent::Interrupted => ending,
       Sent::Failed => self.transport_lost(socket, recovery_deadline).or(ending),
+    }
+  }
+
+  fn log_expired(&self, count: usize) {
+    if count > 0 {
+      eprintln!(
+        "webpubsub-emulator: dropped {count} message(s) to connection {} of hub '{}': their TTL expired before the client took them",
+        self.conn.id, self.conn.hub
+      );
     }
   }
 
@@ -294,35 +310,36 @@ impl Session {
   /// A data message's frame in the connection's protocol; reliable clients get it buffered first,
   /// and a full buffer ends the connection.
   fn frame(&mut self, msg: &DataMessage) -> Result<Message, Ending> {
-    match &mut self.protocol {
-      ClientProtocol::Raw(_) => Ok(raw::frame(msg)),
-      ClientProtocol::Json => Ok(Message::Text(json_protocol::message_frame(msg).clone())),
-      ClientProtocol::Reliable(buffer) => {
-        let shared = json_protocol::message_frame(msg);
-        buffer
-          .push(|sequence_id| json_protocol::with_sequence_id(shared, sequence_id).into())
-          .map(Message::Text)
-          .map_err(|full| Ending::Close {
-            code: close_code::POLICY_VIOLATION,
-            reason: full.to_string().into(),
-            notify: true,
-          })
-      }
+    let codec = &self.codec;
+    match &mut self.reliable {
+      None => Ok(codec.data(msg, None)),
+      Some(buffer) => buffer
+        .push(msg.expires_at, |sequence_id| {
+          codec.data(msg, Some(sequence_id))
+        })
+        .map_err(|full| Ending::Close {
+          code: close_code::POLICY_VIOLATION,
+          reason: full.to_string().into(),
+          notify: true,
+        }),
     }
   }
 
-  /// Sends the unacknowledged messages of a reliable connection on its new transport, in order.
+  /// Sends the unacknowledged, unexpired messages of a reliable connection on its new transport, in
+  /// order.
   async fn replay(
     &mut self,
     socket: &mut Option<WebSocket>,
     recovery_deadline: &mut Option<Instant>,
   ) -> Option<Ending> {
-    let ClientProtocol::Reliable(buffer) = &self.protocol else {
+    let Some(buffer) = &mut self.reliable else {
       return None;
     };
-    let frames: Vec<Utf8Bytes> = buffer.unacked().cloned().collect();
+    let expired = buffer.drop_expired(std::time::Instant::now());
+    let frames: Vec<Message> = buffer.unacked().cloned().collect();
+    self.log_expired(expired);
     for frame in frames {
-      match self.feed(socket, Message::Text(frame)).await {
+      match self.feed(socket, frame).await {
         Sent::Ok => {}
         Sent::Interrupted => return None,
         Sent::Failed => return self.transport_lost(socket, recovery_deadline),
@@ -359,48 +376,10 @@ impl Session {
     socket: &mut Option<WebSocket>,
     recovery_deadline: &mut Option<Instant>,
   ) -> Option<Ending> {
-    if let ClientProtocol::Raw(mode) = &self.protocol {
-      let kind = raw::incoming_kind(&message)?;
-      let payload = Payload {
-        kind,
-        data: message.into_data(),
-        metadata: Vec::new(),
-      };
-      return match mode.clone() {
-        RawMode::SendToGroup { group, no_echo } => {
-          if self.conn.allows(GroupAction::Send, &group) {
-            self.publish(group, no_echo, payload);
-          }
-          None
-        }
-        RawMode::SendEvent => {
-          let event = UserEvent {
-            name: RAW_MESSAGE_EVENT.to_owned(),
-            payload,
-          };
-          match events::dispatch(&self.conn, event).await {
-            Ok(None) => None,
-            Ok(Some(reply)) => self.deliver(&reply, socket, recovery_deadline).await,
-            Err(_) => Some(Ending::close(
-              close_code::INTERNAL_ERROR,
-              "The message could not be handled by the server.",
-            )),
-          }
-        }
-      };
-    }
-    let Message::Text(text) = message else {
-      return Some(Ending::close(
-        close_code::UNSUPPORTED_DATA,
-        "The JSON protocols accept only text frames.",
-      ));
-    };
-    match json_protocol::parse_request(&text) {
-      Ok(request) => self.on_request(request, socket, recovery_deadline).await,
-      Err(_) => Some(Ending::close(
-        close_code::INVALID_PAYLOAD,
-        json_protocol::INVALID_MESSAGE_REASON,
-      )),
+    match self.codec.decode(message) {
+      Ok(Some(request)) => self.on_request(request, socket, recovery_deadline).await,
+      Ok(None) => None,
+      Err(rejection) => Some(Ending::rejected(rejection)),
     }
   }
 
@@ -411,13 +390,9 @@ impl Session {
     recovery_deadline: &mut Option<Instant>,
   ) -> Option<Ending> {
     let (ack_id, outcome) = match request {
-      Request::Ping => {
-        return self
-          .reply(json_protocol::PONG.to_owned(), socket, recovery_deadline)
-          .await
-      }
+      Request::Ping => return self.reply(Reply::Pong, socket, recovery_deadline).await,
       Request::SequenceAck { sequence_id } => {
-        if let ClientProtocol::Reliable(buffer) = &mut self.protocol {
+        if let Some(buffer) = &mut self.reliable {
           buffer.ack(sequence_id);
         }
         return None;
@@ -440,9 +415,10 @@ impl Session {
         ack_id,
         no_echo,
         payload,
+        ttl_seconds,
       } => {
         let outcome = if self.conn.allows(GroupAction::Send, &group) {
-          self.publish(group, no_echo, payload);
+          self.publish(group, no_echo, payload, ttl_seconds.unwrap_or(0));
           Ok(())
         } else {
           Err((
@@ -461,7 +437,7 @@ impl Session {
           name: event,
           payload,
         };
-        let outcome = match events::dispatch(&self.conn, event).await {
+        match events::dispatch(&self.conn, event).await {
           Ok(reply) => {
             // The reply reaches the client before the ack.
             if let Some(reply) = reply {
@@ -469,22 +445,31 @@ impl Session {
                 return Some(ending);
               }
             }
-            Ok(())
+            (ack_id, Ok(()))
           }
-          Err(error) => Err((AckErrorName::InternalServerError, error.to_string())),
-        };
-        (ack_id, outcome)
+          Err(_) if ack_id.is_none() => {
+            return self
+              .codec
+              .unacknowledged_event_failure()
+              .map(Ending::rejected)
+          }
+          Err(error) => (
+            ack_id,
+            Err((AckErrorName::InternalServerError, error.to_string())),
+          ),
+        }
       }
     };
     let ack_id = ack_id?;
-    let frame = match outcome {
+    let error = match &outcome {
       Ok(()) => {
         self.processed_acks.insert(ack_id);
-        json_protocol::ack_success(ack_id)
+        None
       }
-      Err((name, message)) => json_protocol::ack_failure(ack_id, name, &message),
+      Err((name, message)) => Some((*name, message.as_str())),
     };
-    self.reply(frame, socket, recovery_deadline).await
+    let reply = Reply::Ack { ack_id, error };
+    self.reply(reply, socket, recovery_deadline).await
   }
 
   fn join_or_leave(&self, group: String, join: bool) -> Result<(), (AckErrorName, String)> {
@@ -501,7 +486,7 @@ impl Session {
   }
 
   /// Publishes a client's payload to a group (the sender need not be a member).
-  fn publish(&self, group: String, no_echo: bool, payload: Payload) {
+  fn publish(&self, group: String, no_echo: bool, payload: Payload, ttl_seconds: u64) {
     let source = MessageSource::Group {
       group: group.clone(),
       from_user_id: self.conn.user_id.clone(),
@@ -509,7 +494,8 @@ impl Session {
     let msg = Arc::new(
       DataMessage::new(payload.kind, payload.data, source)
         .with_metadata(payload.metadata)
-        .with_sender(self.conn.id.clone()),
+        .with_sender(self.conn.id.clone())
+        .with_ttl_seconds(ttl_seconds),
     );
     let myself = [self.conn.id.clone()];
     let excluded: &[String] = if no_echo { &myself } else { &[] };
@@ -523,14 +509,15 @@ impl Session {
     );
   }
 
-  /// Sends a protocol frame (ack, pong) when a transport is attached.
+  /// Sends a reply (ack, pong) when the protocol has one and a transport is attached.
   async fn reply(
     &mut self,
-    frame: String,
+    reply: Reply<'_>,
     socket: &mut Option<WebSocket>,
     recovery_deadline: &mut Option<Instant>,
   ) -> Option<Ending> {
-    match self.send(socket, Message::Text(frame.into())).await {
+    let frame = self.codec.reply(reply)?;
+    match self.send(socket, frame).await {
       Sent::Ok | Sent::Interrupted => None,
       Sent::Failed => self.transport_lost(socket, recovery_deadline),
     }
@@ -543,7 +530,7 @@ impl Session {
     recovery_deadline: &mut Option<Instant>,
   ) -> Option<Ending> {
     *socket = None;
-    if matches!(self.protocol, ClientProtocol::Reliable(_)) {
+    if self.reliable.is_some() {
       *recovery_deadline = Some(Instant::now() + RECOVERY_WINDOW);
       None
     } else {
@@ -610,9 +597,11 @@ impl Session {
       } => (code, reason, notify),
       Ending::Gone => return close_socket(socket, None).await,
     };
-    if notify && self.protocol.is_json() {
-      let frame = json_protocol::disconnected(&reason);
-      let _ = timeout(CLOSE_TIMEOUT, socket.send(Message::Text(frame.into()))).await;
+    let disconnected = notify
+      .then(|| self.codec.reply(Reply::Disconnected { reason: &reason }))
+      .flatten();
+    if let Some(frame) = disconnected {
+      let _ = timeout(CLOSE_TIMEOUT, socket.send(frame)).await;
     }
     close_socket(socket, Some((code, &reason))).await;
   }

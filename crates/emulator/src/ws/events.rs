@@ -13,11 +13,8 @@ use crate::events::upstream::{Carried, ConnectionInfo};
 use crate::events::ConnectionEvents;
 use crate::roles::Roles;
 use crate::state::{Connection, DataMessage, EmulatorState};
+use crate::ws::codec::Payload;
 use crate::ws::handshake::{Negotiated, NewClient};
-use crate::ws::json_protocol::Payload;
-
-/// The event name of every frame a raw client sends in `sendEvent` mode.
-pub const RAW_MESSAGE_EVENT: &str = "message";
 
 /// One user event raised by a client.
 #[derive(Debug)]

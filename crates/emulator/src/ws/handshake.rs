@@ -9,16 +9,19 @@ use webpubsub_protocol::names;
 use crate::auth::{self, AuthError};
 use crate::roles::{RoleError, Roles};
 use crate::state::EmulatorState;
-use crate::ws::json_protocol::{JSON_PROTOCOL, JSON_RELIABLE_PROTOCOL};
-use crate::ws::raw::{RawMode, RawModeError};
+use crate::ws::codec::json::{JSON_PROTOCOL, JSON_RELIABLE_PROTOCOL};
+use crate::ws::codec::protobuf::{PROTOBUF_PROTOCOL, PROTOBUF_RELIABLE_PROTOCOL};
+use crate::ws::codec::raw::{RawMode, RawModeError};
 
 /// The subprotocol a client negotiated.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Negotiated {
   /// No predefined subprotocol was offered.
   Raw,
   Json,
   JsonReliable,
+  Protobuf,
+  ProtobufReliable,
 }
 
 impl Negotiated {
@@ -29,6 +32,8 @@ impl Negotiated {
       .find_map(|name| match name.trim() {
         JSON_PROTOCOL => Some(Negotiated::Json),
         JSON_RELIABLE_PROTOCOL => Some(Negotiated::JsonReliable),
+        PROTOBUF_PROTOCOL => Some(Negotiated::Protobuf),
+        PROTOBUF_RELIABLE_PROTOCOL => Some(Negotiated::ProtobufReliable),
         _ => None,
       })
       .unwrap_or(Negotiated::Raw)
@@ -40,7 +45,17 @@ impl Negotiated {
       Negotiated::Raw => None,
       Negotiated::Json => Some(JSON_PROTOCOL),
       Negotiated::JsonReliable => Some(JSON_RELIABLE_PROTOCOL),
+      Negotiated::Protobuf => Some(PROTOBUF_PROTOCOL),
+      Negotiated::ProtobufReliable => Some(PROTOBUF_RELIABLE_PROTOCOL),
     }
+  }
+
+  /// Whether the protocol keeps unacknowledged messages and lets the client recover its connection.
+  pub fn is_reliable(self) -> bool {
+    matches!(
+      self,
+      Negotiated::JsonReliable | Negotiated::ProtobufReliable
+    )
   }
 }
 
@@ -155,7 +170,7 @@ impl Handshake {
     names::validate_hub(&hub).map_err(HandshakeError::InvalidHub)?;
 
     let recovery = last(query, "awps_connection_id").zip(last(query, "awps_reconnection_token"));
-    if let (Some((connection_id, token)), Negotiated::JsonReliable) = (recovery, &protocol) {
+    if let (Some((connection_id, token)), true) = (recovery, protocol.is_reliable()) {
       let intent = Intent::Recover(Recovery {
         connection_id: connection_id.to_owned(),
         reconnection_token: token.to_owned(),
@@ -184,7 +199,7 @@ impl Handshake {
     }
     let raw_mode = match protocol {
       Negotiated::Raw => Some(RawMode::from_query(query)?),
-      Negotiated::Json | Negotiated::JsonReliable => None,
+      _ => None,
     };
     let intent = Intent::Connect(NewClient {
       claims: Box::new(claims.claims),
@@ -218,9 +233,11 @@ mod tests {
       Negotiated::Json
     );
     assert_eq!(
-      Negotiated::from_offer(["protobuf.webpubsub.azure.v1"]),
-      Negotiated::Raw
+      Negotiated::from_offer(["custom", PROTOBUF_RELIABLE_PROTOCOL, JSON_PROTOCOL]),
+      Negotiated::ProtobufReliable
     );
+    assert!(Negotiated::from_offer([PROTOBUF_RELIABLE_PROTOCOL]).is_reliable());
+    assert!(!Negotiated::from_offer([PROTOBUF_PROTOCOL]).is_reliable());
   }
 
   #[test]

@@ -1,16 +1,16 @@
-//! The WebSocket client endpoint (`/client/hubs/{hub}` and `/client/?hub=`): raw clients and the JSON
-//! subprotocols `json.webpubsub.azure.v1` and `json.reliable.webpubsub.azure.v1`.
+//! The WebSocket client endpoint (`/client/hubs/{hub}` and `/client/?hub=`): raw clients, the JSON
+//! subprotocols `json.webpubsub.azure.v1` / `json.reliable.webpubsub.azure.v1` and the protobuf ones
+//! `protobuf.webpubsub.azure.v1` / `protobuf.reliable.webpubsub.azure.v1`, each a [`codec`].
 //!
 //! [`handler`] checks the upgrade request ([`handshake`]), raises the blocking `connect` event when the hub
 //! has event handlers ([`events`]), registers the connection in its hub before the upgrade completes (so
 //! REST calls made as soon as the client is open reach it), and runs one task per logical connection
 //! ([`connection`]).
 
+pub mod codec;
 pub mod connection;
 pub mod events;
 pub mod handshake;
-pub mod json_protocol;
-pub mod raw;
 pub mod recovery;
 pub mod reliable;
 
@@ -21,11 +21,10 @@ use axum::response::{IntoResponse, Response};
 
 use crate::auth::now_seconds;
 use crate::state::{new_connection_id, Connection, ConnectionInit, SharedState};
-use connection::{close_code, close_socket, ClientProtocol, Session};
+use connection::{close_code, close_socket, Session};
 use events::Admitted;
 use handshake::{Handshake, HandshakeError, Intent, Negotiated, Recovery};
-use recovery::{reconnection_token, verify_reconnection_token, RecoveryError};
-use reliable::ReliableBuffer;
+use recovery::{verify_reconnection_token, RecoveryError};
 
 /// Largest frame or message a client may send.
 pub const MAX_CLIENT_MESSAGE_BYTES: usize = 1024 * 1024;
@@ -126,32 +125,12 @@ fn connect(
   if let Some(upstream) = upstream {
     let _ = conn.upstream.set(upstream);
   }
-  let protocol = match (negotiated, client.raw_mode) {
-    (Negotiated::Raw, Some(mode)) => ClientProtocol::Raw(mode),
-    (Negotiated::Raw, None) => ClientProtocol::Raw(raw::RawMode::SendEvent),
-    (Negotiated::Json, _) => ClientProtocol::Json,
-    (Negotiated::JsonReliable, _) => ClientProtocol::Reliable(Box::new(ReliableBuffer::new())),
-  };
-  let connected = match &protocol {
-    ClientProtocol::Raw(_) => None,
-    ClientProtocol::Json => Some(json_protocol::connected(
-      &conn.id,
-      conn.user_id.as_deref(),
-      None,
-    )),
-    ClientProtocol::Reliable(_) => {
-      let token = reconnection_token(&state.signing_key, &conn.id, now_seconds());
-      Some(json_protocol::connected(
-        &conn.id,
-        conn.user_id.as_deref(),
-        Some(&token),
-      ))
-    }
-  };
+  let codec = codec::for_connection(negotiated, client.raw_mode);
   let failed_hub = hub.clone();
   let failed_id = conn.id.clone();
   let opened = conn.clone();
-  let session = Session::new(state.clone(), hub, conn, outbound, protocol);
+  let reliable = negotiated.is_reliable();
+  let session = Session::new(state.clone(), hub, conn, outbound, codec, reliable);
   upgrade
     .on_failed_upgrade(move |_| {
       failed_hub.remove_connection(&failed_id);
@@ -160,7 +139,7 @@ fn connect(
       if let Some(upstream) = opened.upstream.get() {
         upstream.connected();
       }
-      state.tasks.track_future(session.run(socket, connected))
+      state.tasks.track_future(session.run(socket))
     })
 }
 
@@ -189,7 +168,7 @@ fn recover(
           .hubs
           .find(&hub_name)
           .and_then(|hub| hub.connection(&connection_id))
-          .is_some_and(|conn| conn.protocol.as_deref() == Negotiated::JsonReliable.name());
+          .is_some_and(|conn| Negotiated::from_offer(conn.protocol.as_deref()).is_reliable());
         resumable
           .then_some(())
           .ok_or(RecoveryError::UnknownConnection)

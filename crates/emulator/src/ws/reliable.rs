@@ -1,9 +1,11 @@
-//! Delivery state of the reliable subprotocol: per-connection sequence ids, the buffer of frames the client
-//! has not acknowledged yet, and cumulative `sequenceAck` handling.
+//! Delivery state of the reliable subprotocols: per-connection sequence ids, the buffer of frames the client
+//! has not acknowledged yet, and cumulative sequence-ack handling. Frames of any protocol are kept as
+//! they were sent, with their message's expiry: an expired frame is not replayed.
 
 use std::collections::VecDeque;
+use std::time::Instant;
 
-use axum::extract::ws::Utf8Bytes;
+use axum::extract::ws::Message;
 
 /// Most unacknowledged messages kept for one connection.
 pub const MAX_UNACKED_MESSAGES: usize = 1000;
@@ -15,11 +17,18 @@ pub const MAX_UNACKED_BYTES: usize = 16 * 1024 * 1024;
 #[error("The reliable message buffer is full.")]
 pub struct BufferFull;
 
+#[derive(Debug)]
+struct Unacked {
+  sequence_id: u64,
+  frame: Message,
+  expires_at: Option<Instant>,
+}
+
 /// Sequence numbering and replay buffer of one logical reliable connection.
 #[derive(Debug, Default)]
 pub struct ReliableBuffer {
   last_sequence_id: u64,
-  unacked: VecDeque<(u64, Utf8Bytes)>,
+  unacked: VecDeque<Unacked>,
   unacked_bytes: usize,
 }
 
@@ -29,37 +38,68 @@ impl ReliableBuffer {
   }
 
   /// Gives the next data message its sequence id (the first is 1), builds its frame with `frame` and keeps
-  /// the frame until the client acknowledges it.
-  pub fn push(&mut self, frame: impl FnOnce(u64) -> Utf8Bytes) -> Result<Utf8Bytes, BufferFull> {
+  /// the frame until the client acknowledges it or it expires.
+  pub fn push(
+    &mut self,
+    expires_at: Option<Instant>,
+    frame: impl FnOnce(u64) -> Message,
+  ) -> Result<Message, BufferFull> {
     if self.unacked.len() >= MAX_UNACKED_MESSAGES {
       return Err(BufferFull);
     }
     let sequence_id = self.last_sequence_id + 1;
     let frame = frame(sequence_id);
-    let size = frame.as_str().len();
+    let size = frame_len(&frame);
     if self.unacked_bytes + size > MAX_UNACKED_BYTES {
       return Err(BufferFull);
     }
     self.last_sequence_id = sequence_id;
     self.unacked_bytes += size;
-    self.unacked.push_back((sequence_id, frame.clone()));
+    self.unacked.push_back(Unacked {
+      sequence_id,
+      frame: frame.clone(),
+      expires_at,
+    });
     Ok(frame)
   }
 
   /// Drops every frame whose sequence id is at most `sequence_id` (acks are cumulative).
   pub fn ack(&mut self, sequence_id: u64) {
-    while let Some((front, frame)) = self.unacked.front() {
-      if *front > sequence_id {
+    while let Some(front) = self.unacked.front() {
+      if front.sequence_id > sequence_id {
         break;
       }
-      self.unacked_bytes -= frame.as_str().len();
+      self.unacked_bytes -= frame_len(&front.frame);
       self.unacked.pop_front();
     }
   }
 
+  /// Drops the frames that expired by `now`; returns how many.
+  pub fn drop_expired(&mut self, now: Instant) -> usize {
+    let before = self.unacked.len();
+    self
+      .unacked
+      .retain(|entry| entry.expires_at.is_none_or(|expiry| expiry > now));
+    self.unacked_bytes = self
+      .unacked
+      .iter()
+      .map(|entry| frame_len(&entry.frame))
+      .sum();
+    before - self.unacked.len()
+  }
+
   /// The unacknowledged frames, oldest first, for replay after a recovery.
-  pub fn unacked(&self) -> impl Iterator<Item = &Utf8Bytes> {
-    self.unacked.iter().map(|(_, frame)| frame)
+  pub fn unacked(&self) -> impl Iterator<Item = &Message> {
+    self.unacked.iter().map(|entry| &entry.frame)
+  }
+}
+
+/// Bytes of a data frame's payload.
+fn frame_len(frame: &Message) -> usize {
+  match frame {
+    Message::Text(text) => text.len(),
+    Message::Binary(bytes) => bytes.len(),
+    _ => 0,
   }
 }
 
@@ -67,19 +107,23 @@ impl ReliableBuffer {
 mod tests {
   use super::*;
 
-  fn frame(sequence_id: u64) -> Utf8Bytes {
-    format!("m{sequence_id}").into()
+  fn frame(sequence_id: u64) -> Message {
+    Message::Text(format!("m{sequence_id}").into())
+  }
+
+  fn text(frame: Message) -> String {
+    frame.into_text().unwrap().as_str().to_owned()
   }
 
   fn unacked(buffer: &ReliableBuffer) -> Vec<String> {
-    buffer.unacked().map(|f| f.as_str().to_owned()).collect()
+    buffer.unacked().cloned().map(text).collect()
   }
 
   #[test]
   fn sequence_ids_start_at_one_and_increase() {
     let mut buffer = ReliableBuffer::new();
-    assert_eq!(buffer.push(frame).unwrap().as_str(), "m1");
-    assert_eq!(buffer.push(frame).unwrap().as_str(), "m2");
+    assert_eq!(text(buffer.push(None, frame).unwrap()), "m1");
+    assert_eq!(text(buffer.push(None, frame).unwrap()), "m2");
     assert_eq!(unacked(&buffer), ["m1", "m2"]);
   }
 
@@ -87,7 +131,7 @@ mod tests {
   fn acks_are_cumulative_and_ignore_stale_values() {
     let mut buffer = ReliableBuffer::new();
     for _ in 0..5 {
-      buffer.push(frame).unwrap();
+      buffer.push(None, frame).unwrap();
     }
     buffer.ack(3);
     assert_eq!(unacked(&buffer), ["m4", "m5"]);
@@ -96,27 +140,49 @@ mod tests {
     buffer.ack(u64::MAX);
     assert!(unacked(&buffer).is_empty());
     assert_eq!(buffer.unacked_bytes, 0);
-    assert_eq!(buffer.push(frame).unwrap().as_str(), "m6");
+    assert_eq!(text(buffer.push(None, frame).unwrap()), "m6");
   }
 
   #[test]
   fn overflows_by_count() {
     let mut buffer = ReliableBuffer::new();
     for _ in 0..MAX_UNACKED_MESSAGES {
-      buffer.push(frame).unwrap();
+      buffer.push(None, frame).unwrap();
     }
-    assert_eq!(buffer.push(frame), Err(BufferFull));
+    assert_eq!(buffer.push(None, frame), Err(BufferFull));
     buffer.ack(1);
-    assert!(buffer.push(frame).is_ok());
+    assert!(buffer.push(None, frame).is_ok());
   }
 
   #[test]
   fn overflows_by_size() {
     let mut buffer = ReliableBuffer::new();
     let big = "x".repeat(MAX_UNACKED_BYTES / 2);
-    buffer.push(|_| big.clone().into()).unwrap();
-    buffer.push(|_| big.clone().into()).unwrap();
-    assert_eq!(buffer.push(|_| "y".into()), Err(BufferFull));
+    buffer
+      .push(None, |_| Message::Text(big.clone().into()))
+      .unwrap();
+    buffer
+      .push(None, |_| Message::Binary(big.clone().into()))
+      .unwrap();
+    assert_eq!(
+      buffer.push(None, |_| Message::Text("y".into())),
+      Err(BufferFull)
+    );
     assert_eq!(buffer.unacked().count(), 2);
+  }
+
+  #[test]
+  fn expired_frames_are_dropped_before_replay() {
+    let mut buffer = ReliableBuffer::new();
+    let now = Instant::now();
+    let later = now + std::time::Duration::from_secs(10);
+    buffer.push(Some(now), frame).unwrap();
+    buffer.push(None, frame).unwrap();
+    buffer.push(Some(later), frame).unwrap();
+    assert_eq!(buffer.drop_expired(now), 1);
+    assert_eq!(unacked(&buffer), ["m2", "m3"]);
+    assert_eq!(buffer.unacked_bytes, 4);
+    assert_eq!(buffer.drop_expired(later), 1);
+    assert_eq!(unacked(&buffer), ["m2"]);
   }
 }

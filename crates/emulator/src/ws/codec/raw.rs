@@ -1,10 +1,16 @@
-//! Raw (simple) WebSocket clients: the `webpubsub_mode` query parameters chosen at connect time, and the
-//! frames such a client receives (payload only, no envelope).
+//! Raw (simple) WebSocket clients: the `webpubsub_mode` query parameters chosen at connect time, what
+//! their frames ask for, and the frames such a client receives (payload only, no envelope, no acks or
+//! system messages).
 
 use axum::extract::ws::{Message, Utf8Bytes};
 use webpubsub_protocol::payload::ContentKind;
 
+use super::{Codec, Payload, Rejection, Reply, Request};
 use crate::state::DataMessage;
+use crate::ws::connection::close_code;
+
+/// The event name of every frame a raw client sends in `sendEvent` mode.
+pub const RAW_MESSAGE_EVENT: &str = "message";
 
 /// What a raw client's incoming frames do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,28 +67,70 @@ impl RawMode {
   }
 }
 
-/// The frame a raw client receives: text for text and JSON payloads, binary for bytes.
-pub fn frame(msg: &DataMessage) -> Message {
-  match msg.kind {
-    ContentKind::Binary => Message::Binary(msg.data.clone()),
-    ContentKind::Text | ContentKind::Json => Message::Text(
-      msg
-        .raw_text
-        .get_or_init(|| match Utf8Bytes::try_from(msg.data.clone()) {
-          Ok(text) => text,
-          Err(_) => String::from_utf8_lossy(&msg.data).into_owned().into(),
-        })
-        .clone(),
-    ),
+/// The codec of raw clients, fixed by their mode.
+pub struct RawCodec {
+  mode: RawMode,
+}
+
+impl RawCodec {
+  pub fn new(mode: RawMode) -> Self {
+    RawCodec { mode }
   }
 }
 
-/// The payload kind of a frame a raw client sent.
-pub fn incoming_kind(message: &Message) -> Option<ContentKind> {
-  match message {
-    Message::Text(_) => Some(ContentKind::Text),
-    Message::Binary(_) => Some(ContentKind::Binary),
-    _ => None,
+impl Codec for RawCodec {
+  fn decode(&self, frame: Message) -> Result<Option<Request>, Rejection> {
+    let kind = match &frame {
+      Message::Text(_) => ContentKind::Text,
+      Message::Binary(_) => ContentKind::Binary,
+      _ => return Ok(None),
+    };
+    let payload = Payload {
+      kind,
+      data: frame.into_data(),
+      metadata: Vec::new(),
+    };
+    Ok(Some(match &self.mode {
+      RawMode::SendToGroup { group, no_echo } => Request::SendToGroup {
+        group: group.clone(),
+        ack_id: None,
+        no_echo: *no_echo,
+        payload,
+        ttl_seconds: None,
+      },
+      RawMode::SendEvent => Request::Event {
+        event: RAW_MESSAGE_EVENT.to_owned(),
+        ack_id: None,
+        payload,
+      },
+    }))
+  }
+
+  fn reply(&self, _reply: Reply<'_>) -> Option<Message> {
+    None
+  }
+
+  /// Text for text and JSON payloads, binary for bytes and protobuf (the serialized `Any`).
+  fn data(&self, msg: &DataMessage, _sequence_id: Option<u64>) -> Message {
+    match msg.kind {
+      ContentKind::Binary | ContentKind::Protobuf => Message::Binary(msg.data.clone()),
+      ContentKind::Text | ContentKind::Json => Message::Text(
+        msg
+          .raw_text
+          .get_or_init(|| match Utf8Bytes::try_from(msg.data.clone()) {
+            Ok(text) => text,
+            Err(_) => String::from_utf8_lossy(&msg.data).into_owned().into(),
+          })
+          .clone(),
+      ),
+    }
+  }
+
+  fn unacknowledged_event_failure(&self) -> Option<Rejection> {
+    Some(Rejection {
+      code: close_code::INTERNAL_ERROR,
+      reason: "The message could not be handled by the server.".into(),
+    })
   }
 }
 

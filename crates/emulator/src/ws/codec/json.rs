@@ -1,10 +1,11 @@
 //! The `json.webpubsub.azure.v1` / `json.reliable.webpubsub.azure.v1` codec: parses and validates client
-//! requests, and writes the service's frames (acks, pong, system messages, `message` envelopes).
+//! requests, and writes the service's frames (acks, pong, system messages, `message` envelopes). Protobuf
+//! data (a serialized `google.protobuf.Any`) travels both ways as base64 with `dataType: "protobuf"`.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use axum::extract::ws::Utf8Bytes;
+use axum::extract::ws::{Message, Utf8Bytes};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use bytes::Bytes;
@@ -12,80 +13,70 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use webpubsub_protocol::payload::ContentKind;
 
-use crate::metadata::{check_entry, check_total};
+use super::{
+  event, group, payload, protobuf, ttl_seconds, AckErrorName, Codec, InvalidRequest, Payload,
+  Rejection, Reply, Request,
+};
 use crate::state::{DataMessage, MessageSource};
+use crate::ws::connection::close_code;
 
 /// Name of the plain JSON subprotocol.
 pub const JSON_PROTOCOL: &str = "json.webpubsub.azure.v1";
 /// Name of the reliable JSON subprotocol.
 pub const JSON_RELIABLE_PROTOCOL: &str = "json.reliable.webpubsub.azure.v1";
 
-/// Largest `ttlSeconds` a client may ask for.
-const MAX_TTL_SECONDS: u64 = 300;
-const MAX_EVENT_NAME_CHARS: usize = 128;
-
-/// A data payload sent by a client.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Payload {
-  pub kind: ContentKind,
-  pub data: Bytes,
-  /// Metadata with lower-cased keys.
-  pub metadata: Vec<(String, String)>,
-}
-
-/// A valid client request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Request {
-  JoinGroup {
-    group: String,
-    ack_id: Option<u64>,
-  },
-  LeaveGroup {
-    group: String,
-    ack_id: Option<u64>,
-  },
-  SendToGroup {
-    group: String,
-    ack_id: Option<u64>,
-    no_echo: bool,
-    payload: Payload,
-  },
-  Event {
-    event: String,
-    ack_id: Option<u64>,
-    payload: Payload,
-  },
-  SequenceAck {
-    sequence_id: u64,
-  },
-  Ping,
-}
-
-/// Why a client frame is not a valid protocol message; the connection is closed with 1007.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum InvalidMessage {
-  #[error("the message is not a JSON object with the expected fields: {0}")]
-  Json(String),
-  #[error("unsupported message type '{0}'")]
-  UnknownType(String),
-  #[error("the message has no '{0}'")]
-  MissingField(&'static str),
-  #[error("invalid group name")]
-  GroupName,
-  #[error("invalid event name")]
-  EventName,
-  #[error("unsupported dataType '{0}'")]
-  DataType(String),
-  #[error("'data' does not match the dataType")]
-  Data,
-  #[error("invalid metadata")]
-  Metadata,
-  #[error("ttlSeconds must be between 0 and {MAX_TTL_SECONDS}")]
-  Ttl,
-}
+/// Why a text frame is not a valid JSON protocol message.
+pub type InvalidMessage = InvalidRequest;
 
 /// The reason sent with close 1007.
 pub const INVALID_MESSAGE_REASON: &str = "The client message is not a valid JSON protocol message.";
+
+/// The JSON subprotocols' codec.
+pub struct JsonCodec;
+
+impl Codec for JsonCodec {
+  fn decode(&self, frame: Message) -> Result<Option<Request>, Rejection> {
+    let Message::Text(text) = frame else {
+      return Err(Rejection {
+        code: close_code::UNSUPPORTED_DATA,
+        reason: "The JSON protocols accept only text frames.".into(),
+      });
+    };
+    parse_request(&text).map(Some).map_err(|_| Rejection {
+      code: close_code::INVALID_PAYLOAD,
+      reason: INVALID_MESSAGE_REASON.into(),
+    })
+  }
+
+  fn reply(&self, reply: Reply<'_>) -> Option<Message> {
+    let frame = match reply {
+      Reply::Ack {
+        ack_id,
+        error: None,
+      } => ack_success(ack_id),
+      Reply::Ack {
+        ack_id,
+        error: Some((name, message)),
+      } => ack_failure(ack_id, name, message),
+      Reply::Pong => PONG.to_owned(),
+      Reply::Connected {
+        connection_id,
+        user_id,
+        reconnection_token,
+      } => connected(connection_id, user_id, reconnection_token),
+      Reply::Disconnected { reason } => disconnected(reason),
+    };
+    Some(Message::Text(frame.into()))
+  }
+
+  fn data(&self, msg: &DataMessage, sequence_id: Option<u64>) -> Message {
+    let shared = message_frame(msg);
+    Message::Text(match sequence_id {
+      None => shared.clone(),
+      Some(sequence_id) => with_sequence_id(shared, sequence_id).into(),
+    })
+  }
+}
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -107,7 +98,7 @@ struct Fields<'a> {
 /// Parses one text frame into a request.
 pub fn parse_request(text: &str) -> Result<Request, InvalidMessage> {
   let fields: Fields<'_> =
-    serde_json::from_str(text).map_err(|e| InvalidMessage::Json(e.to_string()))?;
+    serde_json::from_str(text).map_err(|e| InvalidMessage::Syntax(e.to_string()))?;
   let kind = fields
     .kind
     .as_deref()
@@ -121,28 +112,18 @@ pub fn parse_request(text: &str) -> Result<Request, InvalidMessage> {
       group: group(fields.group)?,
       ack_id: fields.ack_id,
     }),
-    "sendToGroup" => {
-      if fields.ttl_seconds.is_some_and(|ttl| ttl > MAX_TTL_SECONDS) {
-        return Err(InvalidMessage::Ttl);
-      }
-      Ok(Request::SendToGroup {
-        group: group(fields.group)?,
-        ack_id: fields.ack_id,
-        no_echo: fields.no_echo.unwrap_or(false),
-        payload: payload(fields.data_type.as_deref(), fields.data, fields.metadata)?,
-      })
-    }
-    "event" => {
-      let event = fields.event.ok_or(InvalidMessage::MissingField("event"))?;
-      if !is_valid_event_name(&event) {
-        return Err(InvalidMessage::EventName);
-      }
-      Ok(Request::Event {
-        event,
-        ack_id: fields.ack_id,
-        payload: payload(fields.data_type.as_deref(), fields.data, fields.metadata)?,
-      })
-    }
+    "sendToGroup" => Ok(Request::SendToGroup {
+      ttl_seconds: ttl_seconds(fields.ttl_seconds)?,
+      group: group(fields.group)?,
+      ack_id: fields.ack_id,
+      no_echo: fields.no_echo.unwrap_or(false),
+      payload: json_payload(fields.data_type.as_deref(), fields.data, fields.metadata)?,
+    }),
+    "event" => Ok(Request::Event {
+      event: event(fields.event)?,
+      ack_id: fields.ack_id,
+      payload: json_payload(fields.data_type.as_deref(), fields.data, fields.metadata)?,
+    }),
     "sequenceAck" => Ok(Request::SequenceAck {
       sequence_id: fields
         .sequence_id
@@ -153,97 +134,42 @@ pub fn parse_request(text: &str) -> Result<Request, InvalidMessage> {
   }
 }
 
-fn group(group: Option<String>) -> Result<String, InvalidMessage> {
-  let group = group.ok_or(InvalidMessage::MissingField("group"))?;
-  webpubsub_protocol::names::validate_group(&group).map_err(|_| InvalidMessage::GroupName)?;
-  Ok(group)
-}
-
-/// Event names: a letter, then up to 127 letters, digits, `_`, `.` or `-` (case-insensitive).
-pub fn is_valid_event_name(name: &str) -> bool {
-  let mut chars = name.chars();
-  chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-    && name.chars().count() <= MAX_EVENT_NAME_CHARS
-    && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
-}
-
-fn payload(
+/// A payload from `dataType` and the raw `data` value.
+fn json_payload(
   data_type: Option<&str>,
   data: Option<&RawValue>,
   metadata: Option<HashMap<String, String>>,
 ) -> Result<Payload, InvalidMessage> {
-  let metadata = validate_metadata(metadata.unwrap_or_default())?;
   let kind = match data_type {
     None => ContentKind::Json,
     Some(name) if name.eq_ignore_ascii_case("json") => ContentKind::Json,
     Some(name) if name.eq_ignore_ascii_case("text") => ContentKind::Text,
     Some(name) if name.eq_ignore_ascii_case("binary") => ContentKind::Binary,
+    Some(name) if name.eq_ignore_ascii_case("protobuf") => ContentKind::Protobuf,
     Some(other) => return Err(InvalidMessage::DataType(other.to_owned())),
   };
-  let Some(data) = data else {
-    // A message with metadata but no data carries only its metadata.
-    if metadata.is_empty() {
-      return Err(InvalidMessage::MissingField("data"));
-    }
-    return Ok(Payload {
-      kind: ContentKind::Text,
-      data: Bytes::new(),
-      metadata,
-    });
-  };
-  let data = match kind {
-    ContentKind::Json => Bytes::copy_from_slice(data.get().as_bytes()),
-    ContentKind::Text => {
-      let text: String = serde_json::from_str(data.get()).map_err(|_| InvalidMessage::Data)?;
-      Bytes::from(text)
-    }
-    ContentKind::Binary => {
-      let text: &str = serde_json::from_str(data.get()).map_err(|_| InvalidMessage::Data)?;
-      Bytes::from(BASE64.decode(text).map_err(|_| InvalidMessage::Data)?)
-    }
-  };
-  Ok(Payload {
-    kind,
-    data,
-    metadata,
-  })
+  let data = data
+    .map(|data| match kind {
+      ContentKind::Text => serde_json::from_str::<String>(data.get())
+        .map(Bytes::from)
+        .map_err(|_| InvalidMessage::Data),
+      ContentKind::Binary => base64_data(data),
+      ContentKind::Protobuf => {
+        let any = base64_data(data)?;
+        protobuf::check_any(&any)?;
+        Ok(any)
+      }
+      ContentKind::Json => Ok(Bytes::copy_from_slice(data.get().as_bytes())),
+    })
+    .transpose()?;
+  payload(kind, data, metadata.unwrap_or_default())
 }
 
-/// Client metadata under `crate::metadata`'s rules; keys are lower-cased like REST metadata headers and must
-/// be unique ignoring case.
-fn validate_metadata(
-  metadata: HashMap<String, String>,
-) -> Result<Vec<(String, String)>, InvalidMessage> {
-  let mut checked: Vec<(String, String)> = Vec::with_capacity(metadata.len());
-  for (key, value) in metadata {
-    let key = key.to_ascii_lowercase();
-    check_entry(&key, &value).map_err(|_| InvalidMessage::Metadata)?;
-    if checked.iter().any(|(k, _)| *k == key) {
-      return Err(InvalidMessage::Metadata);
-    }
-    checked.push((key, value));
-  }
-  check_total(&checked).map_err(|_| InvalidMessage::Metadata)?;
-  checked.sort();
-  Ok(checked)
-}
-
-/// The error of a failed ack.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AckErrorName {
-  Forbidden,
-  InternalServerError,
-  Duplicate,
-}
-
-impl AckErrorName {
-  fn as_str(self) -> &'static str {
-    match self {
-      AckErrorName::Forbidden => "Forbidden",
-      AckErrorName::InternalServerError => "InternalServerError",
-      AckErrorName::Duplicate => "Duplicate",
-    }
-  }
+/// Bytes given as a base64 JSON string.
+fn base64_data(data: &RawValue) -> Result<Bytes, InvalidMessage> {
+  let text: &str = serde_json::from_str(data.get()).map_err(|_| InvalidMessage::Data)?;
+  let bytes = BASE64.decode(text).map_err(|_| InvalidMessage::Data)?;
+  Ok(Bytes::from(bytes))
 }
 
 /// `{"type":"ack","ackId":n,"success":true}`.
@@ -325,6 +251,7 @@ fn encode_message(msg: &DataMessage) -> String {
     ContentKind::Text => ("text", json_string(&String::from_utf8_lossy(&msg.data))),
     ContentKind::Binary => ("binary", json_string(&BASE64.encode(&msg.data))),
     ContentKind::Json => ("json", json_value(&msg.data)),
+    ContentKind::Protobuf => ("protobuf", json_string(&BASE64.encode(&msg.data))),
   };
   let _ = write!(frame, r#","dataType":"{data_type}","data":{data}"#);
   if !msg.metadata.is_empty() {
@@ -378,6 +305,7 @@ mod tests {
       ack_id,
       no_echo,
       payload,
+      ttl_seconds: None,
     }
   }
 
@@ -504,6 +432,10 @@ mod tests {
       ),
       (
         r#"{"type":"sendToGroup","group":"g","dataType":"protobuf","data":"AA=="}"#,
+        "data",
+      ),
+      (
+        r#"{"type":"sendToGroup","group":"g","dataType":"xml","data":"AA=="}"#,
         "dataType",
       ),
       (
@@ -517,7 +449,7 @@ mod tests {
     for (text, expected) in cases {
       let error = parse_request(text).expect_err(text);
       let matches = match expected {
-        "json" => matches!(error, InvalidMessage::Json(_)),
+        "json" => matches!(error, InvalidMessage::Syntax(_)),
         "missing" => matches!(error, InvalidMessage::MissingField(_)),
         "unknown" => matches!(error, InvalidMessage::UnknownType(_)),
         "group" => error == InvalidMessage::GroupName,
@@ -532,17 +464,6 @@ mod tests {
     assert!(
       parse_request(r#"{"type":"sendToGroup","group":"g","data":1,"ttlSeconds":300}"#).is_ok()
     );
-  }
-
-  #[test]
-  fn event_names() {
-    assert!(is_valid_event_name("a"));
-    assert!(is_valid_event_name("Chat_room.1-x"));
-    assert!(is_valid_event_name(&"a".repeat(128)));
-    assert!(!is_valid_event_name(&"a".repeat(129)));
-    assert!(!is_valid_event_name(""));
-    assert!(!is_valid_event_name("_a"));
-    assert!(!is_valid_event_name("a b"));
   }
 
   #[test]
