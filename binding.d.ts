@@ -55,8 +55,25 @@ export declare class NativeEmulator {
   get host(): string
   /** The bound port (the chosen one when started with port 0). */
   get port(): number
+  /** The live-trace page, with a token valid for a day. */
+  get liveTraceUrl(): string
+  /** The hubs (or one hub) as JSON: connections with user, subprotocol, roles and groups; groups; users. */
+  inspect(hub?: string | undefined | null): Promise<string>
+  /** Follows the live trace: `categories` is a comma-separated list (`connectivity,messaging,http`). */
+  trace(categories?: string | undefined | null, hub?: string | undefined | null): Promise<TraceSubscription>
   /** Stops accepting, closes WebSocket clients with 1001 and frees the port. */
   close(): Promise<void>
+}
+
+/** One follower of an emulator's live trace. */
+export declare class TraceSubscription {
+  /**
+   * The next matching record as JSON, `{"missed":n}` when the follower fell behind by n records, or
+   * `null` once closed.
+   */
+  next(): Promise<string | null>
+  /** Ends the subscription; a pending `next()` resolves with `null`. */
+  close(): void
 }
 
 /** An access token as the JS callback returns it. */
@@ -141,6 +158,8 @@ export interface NativeEmulatorOptions {
   tlsKeyPem?: string
   /** Accept any fresh Entra bearer token for the Web PubSub audience without checking its signature. */
   allowUnvalidatedEntraTokens?: boolean
+  /** Live-trace records kept for viewers that attach later. */
+  traceCapacity?: number
 }
 
 /**

@@ -20,6 +20,8 @@ export interface EmulatorOptions {
   /** Accept any unexpired bearer token whose audience is `https://webpubsub.azure.com` without checking its
    * signature, so server SDKs using a TokenCredential (which needs `tls`) can talk to the emulator. */
   allowUnvalidatedEntraTokens?: boolean;
+  /** Live-trace records kept for followers that attach later (the page, {@link Emulator.trace}). Default 2000. */
+  traceCapacity?: number;
 }
 
 /** The settings of one hub. */
@@ -52,8 +54,93 @@ export interface Emulator {
   /** The bound port (the chosen one when started with port 0). */
   readonly port: number;
   readonly host: string;
+  /** The live-trace page, with a token (valid for a day) that lets it read the trace: open it in a browser. */
+  readonly liveTraceUrl: string;
+  /** Follows the live trace from the records kept now on, optionally only some categories or one hub. */
+  trace(options?: TraceOptions): TraceFollower;
+  /** A snapshot of every hub. */
+  inspect(): Promise<HubSnapshot[]>;
+  /** A snapshot of one hub (case-insensitive); `undefined` when no client ever connected to it. */
+  inspect(hub: string): Promise<HubSnapshot | undefined>;
   /** Stops the emulator: closes WebSocket clients with 1001 and frees the port. */
   close(): Promise<void>;
+}
+
+/** The live trace's categories, as the service's live trace has them. */
+export type TraceCategory = "connectivity" | "messaging" | "http";
+
+export interface TraceOptions {
+  categories?: TraceCategory[];
+  hub?: string;
+}
+
+/** The headers and body preview (first 2 KiB) of one side of an HTTP call; tokens and signatures redacted. */
+export interface TraceHttpSide {
+  headers: Array<[string, string]>;
+  body: string;
+  bodyBytes: number;
+}
+
+/** One thing that happened in the emulator. */
+export interface TraceRecord {
+  /** Increases by one per record, from 1. */
+  sequence: number;
+  /** Milliseconds since the Unix epoch. */
+  time: number;
+  category: TraceCategory;
+  level: "Information" | "Warning" | "Error";
+  /** `ConnectionStarted`, `ConnectionEnded`, `ConnectionAborted`, `ConnectionRejected`, `ConnectionRecovered`,
+   * `GroupJoined`, `GroupLeft`, `GroupMessageSent`, `BroadcastMessageSent`, `UserMessageSent`,
+   * `ConnectionMessageSent`, `MessageExpired`, `PermissionDenied`, `RestApiCall`, `EventHandlerCall`. */
+  event: string;
+  message: string;
+  exception?: string;
+  hub?: string;
+  connectionId?: string;
+  userId?: string;
+  ip?: string;
+  subprotocol?: string;
+  group?: string;
+  /** How many connections a message reached (one record per send, however many). */
+  recipients?: number;
+  contentType?: string;
+  size?: number;
+  route?: string;
+  method?: string;
+  url?: string;
+  traceId?: string;
+  statusCode?: number;
+  durationMs?: number;
+  detail?: { request: TraceHttpSide; response?: TraceHttpSide };
+}
+
+/** Records skipped because the follower did not keep up. */
+export interface TraceGap {
+  missed: number;
+}
+
+/** An async iterator of the live trace; `close()` ends it. */
+export interface TraceFollower extends AsyncIterableIterator<TraceRecord | TraceGap> {
+  close(): Promise<IteratorResult<TraceRecord | TraceGap>>;
+}
+
+export interface ConnectionSnapshot {
+  connectionId: string;
+  userId: string | null;
+  /** `null` for raw WebSocket clients. */
+  subprotocol: string | null;
+  roles: string[];
+  groups: string[];
+}
+
+export interface HubSnapshot {
+  /** Lower-cased. */
+  name: string;
+  connections: ConnectionSnapshot[];
+  /** Group name to member connection ids. */
+  groups: Record<string, string[]>;
+  /** User id to connection ids. */
+  users: Record<string, string[]>;
 }
 
 /** Starts a local Web PubSub emulator (REST API and WebSocket client endpoint) in this process. */

@@ -19,6 +19,7 @@ async function startEmulator(options = {}) {
     tlsCertificatePem: typeof tls === "object" ? pemText(tls.cert) : undefined,
     tlsKeyPem: typeof tls === "object" ? pemText(tls.key) : undefined,
     allowUnvalidatedEntraTokens: options.allowUnvalidatedEntraTokens,
+    traceCapacity: options.traceCapacity,
   });
   // The emulator serves from the addon's own threads. Like a listening http.Server, it keeps Node's event loop
   // alive until close(); this timer is what Node sees.
@@ -30,12 +31,40 @@ async function startEmulator(options = {}) {
     port: native.port,
     host: native.host,
     certificate: native.certificate ?? undefined,
+    liveTraceUrl: native.liveTraceUrl,
+    trace(traceOptions = {}) {
+      return follow(native, traceOptions);
+    },
+    async inspect(hub) {
+      const hubs = JSON.parse(await native.inspect(hub));
+      return hub === undefined ? hubs : hubs[0];
+    },
     close() {
       clearInterval(keepAlive);
       closing ??= native.close();
       return closing;
     },
   };
+}
+
+/**
+ * The live trace as an async iterator of records (and `{ missed }` gaps for a follower that fell behind), from
+ * the records kept now on. `close()` (or leaving a `for await` loop) ends it; it also ends with the emulator.
+ */
+function follow(native, { categories, hub } = {}) {
+  if (categories !== undefined && !Array.isArray(categories)) {
+    throw new TypeError("categories must be an array of 'connectivity', 'messaging' or 'http'");
+  }
+  const subscription = native.trace(categories?.join(","), hub);
+  const next = async () => {
+    const text = await (await subscription).next();
+    return text === null ? { done: true, value: undefined } : { done: false, value: JSON.parse(text) };
+  };
+  const close = async () => {
+    (await subscription).close();
+    return { done: true, value: undefined };
+  };
+  return { next, return: close, close, [Symbol.asyncIterator]() { return this; } };
 }
 
 /** The JSON settings document: the `settingsFile` as written, or `{ hubs }`; both when given would be ambiguous. */

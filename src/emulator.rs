@@ -3,7 +3,10 @@
 use napi::Status;
 use napi_derive::napi;
 use tokio::sync::Mutex;
+use tokio_util::sync::CancellationToken;
 use webpubsub_emulator::tls::TlsIdentity;
+use webpubsub_emulator::trace::web::TraceFilter;
+use webpubsub_emulator::trace::{Category, Feed, FeedItem};
 use webpubsub_emulator::{EmulatorConfig, RunningEmulator};
 
 /// Options of `NativeEmulator.start`; absent fields take the emulator defaults
@@ -26,12 +29,17 @@ pub struct NativeEmulatorOptions {
   pub tls_key_pem: Option<String>,
   /// Accept any fresh Entra bearer token for the Web PubSub audience without checking its signature.
   pub allow_unvalidated_entra_tokens: Option<bool>,
+  /// Live-trace records kept for viewers that attach later.
+  pub trace_capacity: Option<u32>,
 }
 
 /// A running emulator. `close()` shuts it down; later calls resolve at once.
 #[napi]
 pub struct NativeEmulator {
   running: Mutex<Option<RunningEmulator>>,
+  live_trace_url: String,
+  /// Cancelled by `close()`: ends every trace subscription.
+  closed: CancellationToken,
   endpoint: String,
   connection_string: String,
   host: String,
@@ -60,6 +68,15 @@ fn config_of(options: Option<NativeEmulatorOptions>) -> napi::Result<EmulatorCon
   }
   if let Some(allow) = options.allow_unvalidated_entra_tokens {
     config.allow_unvalidated_entra_tokens = allow;
+  }
+  if let Some(capacity) = options.trace_capacity {
+    if capacity == 0 {
+      return Err(napi::Error::new(
+        Status::InvalidArg,
+        "traceCapacity must be at least 1",
+      ));
+    }
+    config.trace_capacity = capacity as usize;
   }
   config.tls = tls_identity(
     options.tls.unwrap_or(false),
@@ -116,6 +133,8 @@ impl NativeEmulator {
       napi::Error::new(status, format!("cannot start the emulator: {error}"))
     })?;
     Ok(NativeEmulator {
+      live_trace_url: running.live_trace_url(),
+      closed: CancellationToken::new(),
       endpoint: running.endpoint(),
       connection_string: running.connection_string(),
       host: running.host().to_owned(),
@@ -154,12 +173,113 @@ impl NativeEmulator {
     self.port
   }
 
+  /// The live-trace page, with a token valid for a day.
+  #[napi(getter)]
+  pub fn live_trace_url(&self) -> String {
+    self.live_trace_url.clone()
+  }
+
+  /// The hubs (or one hub) as JSON: connections with user, subprotocol, roles and groups; groups; users.
+  #[napi]
+  pub async fn inspect(&self, hub: Option<String>) -> napi::Result<String> {
+    let running = self.running.lock().await;
+    let hubs = running
+      .as_ref()
+      .map(|running| running.inspect(hub.as_deref()))
+      .unwrap_or_default();
+    serde_json::to_string(&hubs).map_err(|e| napi::Error::from_reason(e.to_string()))
+  }
+
+  /// Follows the live trace: `categories` is a comma-separated list (`connectivity,messaging,http`).
+  #[napi]
+  pub async fn trace(
+    &self,
+    categories: Option<String>,
+    hub: Option<String>,
+  ) -> napi::Result<TraceSubscription> {
+    let categories = match categories {
+      None => None,
+      Some(list) => Some(
+        list
+          .split(',')
+          .map(|name| {
+            Category::parse(name.trim()).ok_or_else(|| {
+              napi::Error::new(
+                Status::InvalidArg,
+                format!("unknown trace category '{name}': use connectivity, messaging or http"),
+              )
+            })
+          })
+          .collect::<napi::Result<Vec<_>>>()?,
+      ),
+    };
+    let running = self.running.lock().await;
+    let feed = running.as_ref().map(RunningEmulator::trace);
+    Ok(TraceSubscription {
+      feed: Mutex::new(feed),
+      filter: TraceFilter {
+        categories,
+        hub: hub.map(|hub| hub.to_lowercase()),
+      },
+      stop: self.closed.child_token(),
+    })
+  }
+
   /// Stops accepting, closes WebSocket clients with 1001 and frees the port.
   #[napi]
   pub async fn close(&self) -> napi::Result<()> {
+    self.closed.cancel();
     if let Some(running) = self.running.lock().await.take() {
       running.shutdown().await;
     }
     Ok(())
+  }
+}
+
+/// One follower of an emulator's live trace.
+#[napi]
+pub struct TraceSubscription {
+  feed: Mutex<Option<Feed>>,
+  filter: TraceFilter,
+  /// Cancelled by `close()` here or on the emulator.
+  stop: CancellationToken,
+}
+
+#[napi]
+impl TraceSubscription {
+  /// The next matching record as JSON, `{"missed":n}` when the follower fell behind by n records, or
+  /// `null` once closed.
+  #[napi]
+  pub async fn next(&self) -> napi::Result<Option<String>> {
+    let mut feed = self.feed.lock().await;
+    loop {
+      let Some(current) = feed.as_mut() else {
+        return Ok(None);
+      };
+      let item = tokio::select! {
+        _ = self.stop.cancelled() => None,
+        item = current.next() => item,
+      };
+      let text = match item {
+        None => {
+          *feed = None;
+          return Ok(None);
+        }
+        Some(FeedItem::Record(record)) if self.filter.matches(&record) => {
+          serde_json::to_string(&*record)
+        }
+        Some(FeedItem::Record(_)) => continue,
+        Some(FeedItem::Missed(count)) => Ok(format!(r#"{{"missed":{count}}}"#)),
+      };
+      return text
+        .map(Some)
+        .map_err(|e| napi::Error::from_reason(e.to_string()));
+    }
+  }
+
+  /// Ends the subscription; a pending `next()` resolves with `null`.
+  #[napi]
+  pub fn close(&self) {
+    self.stop.cancel();
   }
 }

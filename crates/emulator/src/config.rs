@@ -59,6 +59,8 @@ pub struct EmulatorConfig {
   pub event_handlers: EventHandlerSettings,
   /// Serve HTTPS and WSS with this certificate instead of plain HTTP and WS.
   pub tls: Option<TlsIdentity>,
+  /// Live-trace records kept for viewers that attach later.
+  pub trace_capacity: usize,
 }
 
 impl Default for EmulatorConfig {
@@ -70,6 +72,7 @@ impl Default for EmulatorConfig {
       allow_unvalidated_entra_tokens: false,
       event_handlers: EventHandlerSettings::default(),
       tls: None,
+      trace_capacity: crate::trace::DEFAULT_CAPACITY,
     }
   }
 }
@@ -92,6 +95,7 @@ impl fmt::Debug for EmulatorConfig {
       )
       .field("event_handlers", &self.event_handlers)
       .field("tls", &self.tls)
+      .field("trace_capacity", &self.trace_capacity)
       .finish()
   }
 }

@@ -14,6 +14,7 @@
 //! - [`events`]: event handlers, the CloudEvents the emulator sends to the app server.
 //! - [`metadata`]: the rules of per-message metadata, from REST headers and client messages.
 //! - [`tls`]: HTTPS/WSS serving with a generated or given certificate.
+//! - [`trace`]: the live trace of connections, messages and HTTP calls, its page and its feed.
 
 pub mod auth;
 pub mod config;
@@ -26,6 +27,7 @@ pub mod roles;
 pub mod server;
 pub mod state;
 pub mod tls;
+pub mod trace;
 pub mod ws;
 
 pub use config::EmulatorConfig;

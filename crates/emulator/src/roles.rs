@@ -203,6 +203,8 @@ impl GroupPattern {
 pub struct Roles {
   join_leave: ActionRoles,
   send: ActionRoles,
+  /// The role strings as given, for inspection.
+  names: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -244,7 +246,10 @@ impl Roles {
   /// Reads role strings. Unknown roles are ignored; an invalid pattern, or more than
   /// [`MAX_PATTERN_ROLES`] distinct patterns for one action, is an error.
   pub fn parse(roles: &[String]) -> Result<Roles, RoleError> {
-    let mut parsed = Roles::default();
+    let mut parsed = Roles {
+      names: roles.to_vec(),
+      ..Roles::default()
+    };
     for role in roles {
       for action in GroupAction::ALL {
         let rules = parsed.for_action_mut(action);
@@ -264,6 +269,11 @@ impl Roles {
   }
 
   /// Whether the roles alone allow `action` on `group`.
+  /// The role strings the roles were read from.
+  pub fn names(&self) -> &[String] {
+    &self.names
+  }
+
   pub fn allows(&self, action: GroupAction, group: &str) -> bool {
     self.for_action(action).allows(group)
   }

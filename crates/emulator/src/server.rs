@@ -20,10 +20,11 @@ use crate::tls::TlsIdentity;
 /// How long shutdown waits for connections and WebSocket tasks before dropping them.
 pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The whole HTTP surface: REST API, health and the WebSocket client endpoint.
+/// The whole HTTP surface: REST API, health, the WebSocket client endpoint and the live trace.
 pub fn app(state: SharedState) -> Router {
   Router::new()
     .merge(crate::rest::router(state.clone()))
+    .merge(crate::trace::web::router())
     .route("/client/hubs/{hub}", get(crate::ws::handler))
     .route("/client/", get(crate::ws::handler))
     .with_state(state)
@@ -51,7 +52,10 @@ pub async fn run(
         ));
       }
       None => {
-        let server = axum::serve(listener, app.clone())
+        let app = app
+          .clone()
+          .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let server = axum::serve(listener, app)
           .with_graceful_shutdown(async move { stop.cancelled().await })
           .into_future();
         servers.spawn(async move {
@@ -168,6 +172,27 @@ impl RunningEmulator {
       display_host(self.host()),
       self.port()
     )
+  }
+
+  /// The live-trace page with a token for it (valid for a day): open it in a browser.
+  pub fn live_trace_url(&self) -> String {
+    let endpoint = self.endpoint();
+    let token = crate::trace::web::token(
+      &self.state.signing_key,
+      &endpoint,
+      crate::auth::now_seconds(),
+    );
+    format!("{endpoint}/?access_token={token}")
+  }
+
+  /// Follows the live trace: the records kept now, then every new one.
+  pub fn trace(&self) -> crate::trace::Feed {
+    self.state.tracer.feed()
+  }
+
+  /// A snapshot of every hub (or one), its connections, groups and users.
+  pub fn inspect(&self, hub: Option<&str>) -> Vec<crate::trace::inspect::HubSnapshot> {
+    crate::trace::inspect::snapshot(&self.state.hubs, hub)
   }
 
   /// The shared state (hubs and connections), for embedding and tests.

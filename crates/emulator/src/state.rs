@@ -63,6 +63,11 @@ impl Hubs {
   pub fn find(&self, name: &str) -> Option<Arc<Hub>> {
     self.hubs.read().unwrap().get(&name.to_lowercase()).cloned()
   }
+
+  /// Every hub a client ever connected to.
+  pub fn all(&self) -> Vec<Arc<Hub>> {
+    self.hubs.read().unwrap().values().cloned().collect()
+  }
 }
 
 /// One hub: its connections and the group and user indexes over them.
@@ -197,6 +202,18 @@ impl Hub {
 
   pub fn connection(&self, id: &str) -> Option<Arc<Connection>> {
     self.index.read().unwrap().connections.get(id).cloned()
+  }
+
+  /// The hub's connections now.
+  pub fn connections(&self) -> Vec<Arc<Connection>> {
+    self
+      .index
+      .read()
+      .unwrap()
+      .connections
+      .values()
+      .cloned()
+      .collect()
   }
 
   pub fn connection_count(&self) -> usize {
@@ -617,6 +634,13 @@ impl Connection {
     self.groups.lock().unwrap().contains(group)
   }
 
+  /// The groups the connection is in, sorted.
+  pub fn groups(&self) -> Vec<String> {
+    let mut groups: Vec<String> = self.groups.lock().unwrap().iter().cloned().collect();
+    groups.sort();
+    groups
+  }
+
   fn membership_changed(&self, group: &str, joined: bool) {
     if let Some(upstream) = self.upstream.get() {
       upstream.membership_changed(group, joined);
@@ -649,12 +673,19 @@ pub struct EmulatorState {
   pub recovery: crate::ws::recovery::RecoverySessions,
   /// Delivers client events to the configured event handlers.
   pub events: Arc<crate::events::Dispatcher>,
+  /// The live trace of everything that happens.
+  pub tracer: Arc<crate::trace::Tracer>,
 }
 
 impl EmulatorState {
   pub fn new(config: crate::config::EmulatorConfig) -> Arc<Self> {
     let signing_key = webpubsub_protocol::jwt::SigningKey::new(&config.access_key);
-    let events = crate::events::Dispatcher::new(config.event_handlers.clone(), &config.access_key);
+    let tracer = Arc::new(crate::trace::Tracer::new(config.trace_capacity));
+    let events = crate::events::Dispatcher::new(
+      config.event_handlers.clone(),
+      &config.access_key,
+      tracer.clone(),
+    );
     Arc::new(EmulatorState {
       hubs: Hubs::default(),
       config,
@@ -663,6 +694,7 @@ impl EmulatorState {
       tasks: tokio_util::task::TaskTracker::new(),
       recovery: crate::ws::recovery::RecoverySessions::default(),
       events: Arc::new(events),
+      tracer,
     })
   }
 }

@@ -116,16 +116,18 @@ pub(crate) async fn serve(
 ) {
   let mut connections = JoinSet::new();
   loop {
-    let stream = tokio::select! {
+    let (stream, peer) = tokio::select! {
       _ = stop.cancelled() => break,
       accepted = listener.accept() => match accepted {
-        Ok((stream, _)) => stream,
+        Ok(accepted) => accepted,
         // Per-connection failures (e.g. too many open files) must not end the server.
         Err(_) => continue,
       },
     };
     let acceptor = acceptor.clone();
-    let app = app.clone();
+    let app = app
+      .clone()
+      .layer(axum::Extension(axum::extract::ConnectInfo(peer)));
     let stop = stop.clone();
     connections.spawn(async move {
       let Ok(Ok(tls)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await

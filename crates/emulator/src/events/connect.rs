@@ -228,6 +228,7 @@ mod tests {
       headers.insert("ce-connectionstate", HeaderValue::from_static(state));
     }
     HandlerResponse {
+      status: reqwest::StatusCode::OK,
       headers,
       body: Bytes::from_static(body.as_bytes()),
     }

@@ -6,8 +6,8 @@
 //! One [`Dispatcher`] serves the whole emulator; requests of different connections run concurrently.
 
 use std::error::Error as StdError;
-use std::sync::OnceLock;
-use std::time::Duration;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
@@ -16,6 +16,7 @@ use reqwest::StatusCode;
 use super::cloudevents::{signature, CloudEvent};
 use super::settings::{EventHandler, EventHandlerSettings, EventKind};
 use super::validation::{ValidationCache, ValidationError};
+use crate::trace::{Category, HttpDetail, HttpSide, Level, TraceRecord, Tracer};
 
 /// Bound of one delivery attempt.
 pub const EVENT_TIMEOUT: Duration = Duration::from_secs(100);
@@ -50,6 +51,7 @@ pub enum DeliveryError {
 /// A handler's successful (2xx) response.
 #[derive(Debug)]
 pub struct HandlerResponse {
+  pub status: StatusCode,
   pub headers: HeaderMap,
   pub body: Bytes,
 }
@@ -71,15 +73,17 @@ pub struct Dispatcher {
   http: OnceLock<Result<reqwest::Client, String>>,
   validation: ValidationCache,
   access_key: String,
+  tracer: Arc<Tracer>,
 }
 
 impl Dispatcher {
-  pub fn new(settings: EventHandlerSettings, access_key: &str) -> Self {
+  pub fn new(settings: EventHandlerSettings, access_key: &str, tracer: Arc<Tracer>) -> Self {
     Dispatcher {
       settings,
       http: OnceLock::new(),
       validation: ValidationCache::default(),
       access_key: access_key.to_owned(),
+      tracer,
     }
   }
 
@@ -106,24 +110,86 @@ impl Dispatcher {
     signature(&self.access_key, connection_id)
   }
 
-  /// Validates the handler URL if needed, then posts the event with retries. Logs every failure.
+  /// Validates the handler URL if needed, then posts the event with retries. Logs every failure
+  /// and traces the call.
   pub async fn deliver(&self, outgoing: Outgoing<'_>) -> Result<HandlerResponse, DeliveryError> {
     let event = &outgoing.event;
     let url = outgoing
       .handler
       .url_template
       .expand(event.hub, event.kind.name());
-    let result = self.try_deliver(&outgoing, &url).await;
+    let started = Instant::now();
+    let mut attempts = 0;
+    let result = self.try_deliver(&outgoing, &url, &mut attempts).await;
     if let Err(error) = &result {
       log_failure(event, &url, error, None);
     }
+    self.trace(&outgoing, &url, &result, attempts, started);
     result
+  }
+
+  fn trace(
+    &self,
+    outgoing: &Outgoing<'_>,
+    url: &str,
+    result: &Result<HandlerResponse, DeliveryError>,
+    attempts: u32,
+    started: Instant,
+  ) {
+    let event = &outgoing.event;
+    let name = event.kind.name();
+    let retries = attempts.saturating_sub(1);
+    let (level, message) = match result {
+      Ok(_) => (
+        Level::Information,
+        format!("Event '{name}' delivered to the event handler ({retries} retries)."),
+      ),
+      Err(error) => (
+        Level::Warning,
+        format!("Event '{name}' failed at the event handler ({retries} retries): {error}"),
+      ),
+    };
+    let request_headers = request_headers(outgoing);
+    let request = HttpSide::new(
+      request_headers
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_bytes())),
+      &outgoing.body,
+    );
+    let response = result.as_ref().ok().map(|response| {
+      HttpSide::new(
+        response
+          .headers
+          .iter()
+          .map(|(name, value)| (name.as_str(), value.as_bytes())),
+        &response.body,
+      )
+    });
+    let status = match result {
+      Ok(response) => Some(response.status.as_u16()),
+      Err(DeliveryError::Status(status)) => Some(status.as_u16()),
+      Err(_) => None,
+    };
+    let mut record = TraceRecord::new(Category::Http, level, "EventHandlerCall", message)
+      .hub(event.hub)
+      .connection(event.connection_id, event.user_id);
+    record.method = Some("POST".to_owned());
+    record.url = Some(crate::trace::redact::text(url));
+    record.route = Some(name.to_owned());
+    record.status_code = status;
+    record.duration_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
+    record.detail = Some(HttpDetail { request, response });
+    if let Err(error) = result {
+      record.exception = Some(error.to_string());
+    }
+    self.tracer.record(record);
   }
 
   async fn try_deliver(
     &self,
     outgoing: &Outgoing<'_>,
     url: &str,
+    attempts: &mut u32,
   ) -> Result<HandlerResponse, DeliveryError> {
     let event = &outgoing.event;
     let http = self.http()?;
@@ -135,6 +201,7 @@ impl Dispatcher {
     let headers = request_headers(outgoing);
     let mut delays = RETRY_DELAYS.iter();
     loop {
+      *attempts += 1;
       let failure = match attempt(http, url, &headers, outgoing.body.clone()).await {
         Ok(response) => return Ok(response),
         Err(failure) => failure,
@@ -174,6 +241,7 @@ async fn attempt(
     body.extend_from_slice(&chunk);
   }
   Ok(HandlerResponse {
+    status,
     headers: response.headers().clone(),
     body: Bytes::from(body),
   })

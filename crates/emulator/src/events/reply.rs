@@ -58,6 +58,7 @@ mod tests {
       headers.insert(CONTENT_TYPE, HeaderValue::from_static(value));
     }
     HandlerResponse {
+      status: reqwest::StatusCode::OK,
       headers,
       body: Bytes::from_static(body),
     }

@@ -77,7 +77,11 @@ pub fn router(state: SharedState) -> Router<SharedState> {
       put(users::add_to_group).delete(users::remove_from_group),
     )
     .route("/api/hubs/{hub}/users/{userId}/{action}", post(user_action))
-    .route_layer(from_fn_with_state(state, require_rest_token))
+    .route_layer(from_fn_with_state(state.clone(), require_rest_token))
+    .route_layer(from_fn_with_state(
+      state,
+      crate::trace::http::record_rest_call,
+    ))
     .layer(map_response(add_supported_versions));
   Router::new()
     .merge(hubs)

@@ -11,6 +11,7 @@ use super::{empty, metadata, RestCall, MAX_BODY_BYTES};
 use crate::error::RestError;
 use crate::odata::Filter;
 use crate::state::{DataMessage, MessageSource, Selection};
+use crate::trace::{Category, Level, TraceRecord};
 
 /// A message ready to fan out, and who must not or need not get it.
 struct SendRequest {
@@ -115,15 +116,45 @@ fn accepted() -> Result<Response, RestError> {
   Ok(empty(StatusCode::ACCEPTED))
 }
 
+/// Records a REST send in the live trace: one record however many connections it reached.
+fn trace(
+  call: &RestCall,
+  event: &'static str,
+  target: String,
+  request: &SendRequest,
+  recipients: usize,
+) {
+  let message = &request.message;
+  let mut record = TraceRecord::new(
+    Category::Messaging,
+    Level::Information,
+    event,
+    format!("The server sent a message to {target}."),
+  )
+  .hub(&call.hub_name.to_lowercase())
+  .delivery(message.kind.content_type(), message.data.len(), recipients);
+  if let MessageSource::Group { group, .. } = &message.source {
+    record = record.group(group);
+  }
+  call.state.tracer.record(record);
+}
+
 pub(super) async fn to_all(
   call: RestCall,
   headers: HeaderMap,
   body: Body,
 ) -> Result<Response, RestError> {
   let request = prepare(&call, &headers, body, true, true, MessageSource::Server).await?;
-  if let Some(hub) = call.hub() {
-    hub.send_to_all(&request.message, request.selection());
-  }
+  let recipients = call.hub().map_or(0, |hub| {
+    hub.send_to_all(&request.message, request.selection())
+  });
+  trace(
+    &call,
+    "BroadcastMessageSent",
+    "all connections".to_owned(),
+    &request,
+    recipients,
+  );
   accepted()
 }
 
@@ -138,9 +169,17 @@ pub(super) async fn to_group(
     from_user_id: None,
   };
   let request = prepare(&call, &headers, body, true, true, source).await?;
-  if let Some(hub) = call.hub() {
-    hub.send_to_group(call.param("group"), &request.message, request.selection());
-  }
+  let group = call.param("group");
+  let recipients = call.hub().map_or(0, |hub| {
+    hub.send_to_group(group, &request.message, request.selection())
+  });
+  trace(
+    &call,
+    "GroupMessageSent",
+    format!("group '{group}'"),
+    &request,
+    recipients,
+  );
   accepted()
 }
 
@@ -150,9 +189,17 @@ pub(super) async fn to_user(
   body: Body,
 ) -> Result<Response, RestError> {
   let request = prepare(&call, &headers, body, false, true, MessageSource::Server).await?;
-  if let Some(hub) = call.hub() {
-    hub.send_to_user(call.param("userId"), &request.message, request.selection());
-  }
+  let user = call.param("userId");
+  let recipients = call.hub().map_or(0, |hub| {
+    hub.send_to_user(user, &request.message, request.selection())
+  });
+  trace(
+    &call,
+    "UserMessageSent",
+    format!("user '{user}'"),
+    &request,
+    recipients,
+  );
   accepted()
 }
 
@@ -162,8 +209,17 @@ pub(super) async fn to_connection(
   body: Body,
 ) -> Result<Response, RestError> {
   let request = prepare(&call, &headers, body, false, false, MessageSource::Server).await?;
-  if let Some(hub) = call.hub() {
-    hub.send_to_connection(call.param("connectionId"), &request.message);
-  }
+  let id = call.param("connectionId");
+  let delivered = call
+    .hub()
+    .is_some_and(|hub| hub.send_to_connection(id, &request.message));
+  let recipients = usize::from(delivered);
+  trace(
+    &call,
+    "ConnectionMessageSent",
+    format!("connection '{id}'"),
+    &request,
+    recipients,
+  );
   accepted()
 }

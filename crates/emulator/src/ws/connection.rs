@@ -20,6 +20,7 @@ use crate::roles::GroupAction;
 use crate::state::{
   Connection, DataMessage, EmulatorState, Hub, MessageSource, Outbound, Selection, SharedState,
 };
+use crate::trace::{Category, Level, TraceRecord};
 use crate::ws::codec::{AckErrorName, Codec, Payload, Rejection, Reply, Request};
 use crate::ws::events::{self, UserEvent};
 use crate::ws::recovery::{reconnection_token, RECOVERY_WINDOW};
@@ -97,8 +98,8 @@ enum Ending {
     reason: Cow<'static, str>,
     notify: bool,
   },
-  /// The client closed the connection or the transport is gone for good.
-  Gone,
+  /// The client closed the connection, or (`aborted`) the transport is gone for good.
+  Gone { aborted: bool },
 }
 
 impl Ending {
@@ -203,11 +204,19 @@ impl Session {
         )),
         Wake::ClosedByService => Some(self.service_close()),
         Wake::Outbound(Some(item)) => self.write_queued(item, socket, recovery_deadline).await,
-        Wake::Outbound(None) | Wake::Transport(None) | Wake::RecoveryExpired => Some(Ending::Gone),
+        Wake::Outbound(None) | Wake::Transport(None) | Wake::RecoveryExpired => {
+          Some(Ending::Gone { aborted: true })
+        }
         Wake::Frame(frame) => self.receive(frame, socket, recovery_deadline).await,
         Wake::Transport(Some(transport)) => {
           *socket = Some(*transport);
           *recovery_deadline = None;
+          self.trace(
+            Category::Connectivity,
+            Level::Information,
+            "ConnectionRecovered",
+            "The reliable client resumed its connection on a new WebSocket.".to_owned(),
+          );
           self.replay(socket, recovery_deadline).await
         }
       };
@@ -287,7 +296,68 @@ impl Session {
         "webpubsub-emulator: dropped {count} message(s) to connection {} of hub '{}': their TTL expired before the client took them",
         self.conn.id, self.conn.hub
       );
+      self.trace(
+        Category::Messaging,
+        Level::Warning,
+        "MessageExpired",
+        format!("Dropped {count} message(s): their TTL expired before the client took them."),
+      );
     }
+  }
+
+  /// Records something that happened on this connection in the live trace.
+  fn trace(&self, category: Category, level: Level, event: &'static str, message: String) {
+    self
+      .state
+      .tracer
+      .record(self.record(category, level, event, message));
+  }
+
+  fn record(
+    &self,
+    category: Category,
+    level: Level,
+    event: &'static str,
+    message: String,
+  ) -> TraceRecord {
+    let mut record = TraceRecord::new(category, level, event, message)
+      .hub(&self.conn.hub)
+      .connection(&self.conn.id, self.conn.user_id.as_deref());
+    record.subprotocol = self.conn.protocol.clone();
+    record
+  }
+
+  fn trace_ending(&self, ending: &Ending) {
+    let (level, event, message, exception) = match ending {
+      Ending::Gone { aborted: false } => (
+        Level::Information,
+        "ConnectionEnded",
+        "The client closed the connection.".to_owned(),
+        None,
+      ),
+      Ending::Gone { aborted: true } => (
+        Level::Warning,
+        "ConnectionAborted",
+        "The connection's transport was lost.".to_owned(),
+        None,
+      ),
+      Ending::Close { code, reason, .. } => {
+        let level = if *code == crate::state::CLOSE_NORMAL || *code == close_code::GOING_AWAY {
+          Level::Information
+        } else {
+          Level::Warning
+        };
+        (
+          level,
+          "ConnectionEnded",
+          format!("The service closed the connection with code {code}."),
+          Some(reason.to_string()).filter(|reason| !reason.is_empty()),
+        )
+      }
+    };
+    let mut record = self.record(Category::Connectivity, level, event, message);
+    record.exception = exception;
+    self.state.tracer.record(record);
   }
 
   /// Writes one data message (an event handler's reply) in the connection's protocol.
@@ -359,7 +429,7 @@ impl Session {
     recovery_deadline: &mut Option<Instant>,
   ) -> Option<Ending> {
     match frame {
-      Some(Ok(Message::Close(_))) => Some(Ending::Gone),
+      Some(Ok(Message::Close(_))) => Some(Ending::Gone { aborted: false }),
       Some(Ok(Message::Ping(_) | Message::Pong(_))) => None,
       Some(Ok(message)) => self.on_message(message, socket, recovery_deadline).await,
       Some(Err(error)) if is_too_big(&error) => Some(Ending::close(
@@ -421,10 +491,7 @@ impl Session {
           self.publish(group, no_echo, payload, ttl_seconds.unwrap_or(0));
           Ok(())
         } else {
-          Err((
-            AckErrorName::Forbidden,
-            forbidden_message("send to", &group),
-          ))
+          Err(self.forbidden("send to", &group))
         };
         (ack_id, outcome)
       }
@@ -475,14 +542,40 @@ impl Session {
   fn join_or_leave(&self, group: String, join: bool) -> Result<(), (AckErrorName, String)> {
     if !self.conn.allows(GroupAction::JoinLeave, &group) {
       let action = if join { "join" } else { "leave" };
-      return Err((AckErrorName::Forbidden, forbidden_message(action, &group)));
+      return Err(self.forbidden(action, &group));
     }
-    if join {
+    let (event, message) = if join {
       self.hub.join_group(&self.conn.id, &group);
+      ("GroupJoined", "The client joined a group.")
     } else {
       self.hub.leave_group(&self.conn.id, &group);
-    }
+      ("GroupLeft", "The client left a group.")
+    };
+    let record = self
+      .record(
+        Category::Connectivity,
+        Level::Information,
+        event,
+        message.to_owned(),
+      )
+      .group(&group);
+    self.state.tracer.record(record);
     Ok(())
+  }
+
+  /// A refused request, traced.
+  fn forbidden(&self, action: &str, group: &str) -> (AckErrorName, String) {
+    let message = forbidden_message(action, group);
+    let record = self
+      .record(
+        Category::Messaging,
+        Level::Warning,
+        "PermissionDenied",
+        message.clone(),
+      )
+      .group(group);
+    self.state.tracer.record(record);
+    (AckErrorName::Forbidden, message)
   }
 
   /// Publishes a client's payload to a group (the sender need not be a member).
@@ -499,7 +592,7 @@ impl Session {
     );
     let myself = [self.conn.id.clone()];
     let excluded: &[String] = if no_echo { &myself } else { &[] };
-    self.hub.send_to_group(
+    let recipients = self.hub.send_to_group(
       &group,
       &msg,
       Selection {
@@ -507,6 +600,16 @@ impl Session {
         filter: None,
       },
     );
+    let record = self
+      .record(
+        Category::Messaging,
+        Level::Information,
+        "GroupMessageSent",
+        format!("The client sent a message to group '{group}'."),
+      )
+      .group(&group)
+      .delivery(msg.kind.content_type(), msg.data.len(), recipients);
+    self.state.tracer.record(record);
   }
 
   /// Sends a reply (ack, pong) when the protocol has one and a transport is attached.
@@ -534,7 +637,7 @@ impl Session {
       *recovery_deadline = Some(Instant::now() + RECOVERY_WINDOW);
       None
     } else {
-      Some(Ending::Gone)
+      Some(Ending::Gone { aborted: true })
     }
   }
 
@@ -575,6 +678,7 @@ impl Session {
 
   /// Leaves the hub, then says goodbye on the transport if there still is one.
   async fn finish(self, ending: Ending, socket: Option<WebSocket>) {
+    self.trace_ending(&ending);
     if self.transports.is_some() {
       self.state.recovery.unregister(&self.conn.id);
     }
@@ -582,7 +686,7 @@ impl Session {
     if let Some(upstream) = self.conn.upstream.get() {
       let reason = match &ending {
         Ending::Close { reason, .. } => reason,
-        Ending::Gone => "",
+        Ending::Gone { .. } => "",
       };
       upstream.disconnected(reason);
     }
@@ -595,7 +699,7 @@ impl Session {
         reason,
         notify,
       } => (code, reason, notify),
-      Ending::Gone => return close_socket(socket, None).await,
+      Ending::Gone { .. } => return close_socket(socket, None).await,
     };
     let disconnected = notify
       .then(|| self.codec.reply(Reply::Disconnected { reason: &reason }))

@@ -14,13 +14,17 @@ pub mod handshake;
 pub mod recovery;
 pub mod reliable;
 
+use std::net::SocketAddr;
+
 use axum::extract::ws::{rejection::WebSocketUpgradeRejection, WebSocketUpgrade};
-use axum::extract::{OriginalUri, Path, Query, State};
+use axum::extract::{ConnectInfo, OriginalUri, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 
 use crate::auth::now_seconds;
-use crate::state::{new_connection_id, Connection, ConnectionInit, SharedState};
+use crate::state::{new_connection_id, Connection, ConnectionInit, EmulatorState, SharedState};
+use crate::trace::{Category, Level, TraceRecord};
 use connection::{close_code, close_socket, Session};
 use events::Admitted;
 use handshake::{Handshake, HandshakeError, Intent, Negotiated, Recovery};
@@ -39,8 +43,10 @@ const READ_BUFFER_BYTES: usize = 4 * 1024;
 const WRITE_BUFFER_BYTES: usize = 4 * 1024;
 
 /// The axum handler of both client routes.
+#[allow(clippy::too_many_arguments)]
 pub async fn handler(
   State(state): State<SharedState>,
+  peer: Option<Extension<ConnectInfo<SocketAddr>>>,
   hub_in_path: Option<Path<String>>,
   OriginalUri(uri): OriginalUri,
   Query(query): Query<Vec<(String, String)>>,
@@ -56,9 +62,20 @@ pub async fn handler(
     .collect();
   let protocol = Negotiated::from_offer(offered.iter().map(String::as_str));
   let hub_in_path = hub_in_path.map(|Path(hub)| hub);
-  let handshake = match Handshake::check(&state, hub_in_path, &uri, &query, &headers, protocol) {
+  let ip = peer.map(|Extension(ConnectInfo(addr))| addr.ip().to_string());
+  let handshake = match Handshake::check(
+    &state,
+    hub_in_path.clone(),
+    &uri,
+    &query,
+    &headers,
+    protocol,
+  ) {
     Ok(handshake) => handshake,
-    Err(error) => return error.into_response(),
+    Err(error) => {
+      trace_rejection(&state, hub_in_path.as_deref(), ip, &error.to_string());
+      return error.into_response();
+    }
   };
   let mut upgrade = upgrade
     .read_buffer_size(READ_BUFFER_BYTES)
@@ -79,8 +96,11 @@ pub async fn handler(
         headers: &headers,
       };
       match events::admit(&state, candidate).await {
-        Ok(admitted) => connect(state, upgrade, &handshake.hub, id, admitted),
-        Err(error) => error.into_response(),
+        Ok(admitted) => connect(state, upgrade, &handshake.hub, id, admitted, ip),
+        Err(error) => {
+          trace_rejection(&state, Some(&handshake.hub), ip, &error.to_string());
+          error.into_response()
+        }
       }
     }
     Intent::Recover(recovery) => {
@@ -99,6 +119,7 @@ fn connect(
   hub_name: &str,
   id: String,
   admitted: Admitted,
+  ip: Option<String>,
 ) -> Response {
   let Admitted {
     client,
@@ -136,6 +157,17 @@ fn connect(
       failed_hub.remove_connection(&failed_id);
     })
     .on_upgrade(move |socket| {
+      let mut record = TraceRecord::new(
+        Category::Connectivity,
+        Level::Information,
+        "ConnectionStarted",
+        "The client connected.",
+      )
+      .hub(&opened.hub)
+      .connection(&opened.id, opened.user_id.as_deref());
+      record.ip = ip;
+      record.subprotocol = opened.protocol.clone();
+      state.tracer.record(record);
       if let Some(upstream) = opened.upstream.get() {
         upstream.connected();
       }
@@ -187,4 +219,18 @@ fn recover(
       .await;
     })
   })
+}
+
+/// A client refused before the upgrade.
+fn trace_rejection(state: &EmulatorState, hub: Option<&str>, ip: Option<String>, reason: &str) {
+  let mut record = TraceRecord::new(
+    Category::Connectivity,
+    Level::Warning,
+    "ConnectionRejected",
+    "The client was refused before the WebSocket upgrade.",
+  )
+  .exception(reason);
+  record.hub = hub.map(str::to_lowercase);
+  record.ip = ip;
+  state.tracer.record(record);
 }
