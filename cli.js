@@ -25,7 +25,7 @@ const COMMANDS = {
     usage:
       "emulator [--port 8080] [--host localhost] [--access-key KEY] [--settings FILE]\n" +
       "         [--event-handler 'hub=NAME;url=TEMPLATE[;events=connect,connected,disconnected][;user=PATTERN]']...\n" +
-      "         [--tls [--cert PEM_FILE --key PEM_FILE]] [--allow-unvalidated-entra-tokens]",
+      "         [--tls [--cert PEM_FILE --key PEM_FILE]] [--allow-unvalidated-entra-tokens] [--trace-capacity 2000]",
     about: "Run a local Web PubSub emulator until Ctrl-C.",
     options: {
       port: { type: "string", short: "p" },
@@ -37,6 +37,7 @@ const COMMANDS = {
       cert: { type: "string" },
       key: { type: "string" },
       "allow-unvalidated-entra-tokens": { type: "boolean" },
+      "trace-capacity": { type: "string" },
       help: COMMON.help,
     },
     run: runEmulator,
@@ -140,6 +141,10 @@ async function runEmulator(values) {
   if ((values.cert === undefined) !== (values.key === undefined)) throw new UsageError("give both --cert and --key, or neither");
   if (values.cert !== undefined && !values.tls) throw new UsageError("--cert and --key need --tls");
   const tls = values.cert === undefined ? Boolean(values.tls) : { cert: readPem(values.cert), key: readPem(values.key) };
+  const traceCapacity = values["trace-capacity"] === undefined ? undefined : Number(values["trace-capacity"]);
+  if (traceCapacity !== undefined && !(Number.isInteger(traceCapacity) && traceCapacity >= 1 && traceCapacity < 2 ** 32)) {
+    throw new UsageError(`invalid --trace-capacity '${values["trace-capacity"]}'`);
+  }
   const emu = await startEmulator({
     port,
     host: values.host ?? "localhost",
@@ -148,6 +153,7 @@ async function runEmulator(values) {
     eventHandlers: values["event-handler"],
     tls,
     allowUnvalidatedEntraTokens: values["allow-unvalidated-entra-tokens"],
+    traceCapacity,
   });
   const clientEndpoint = emu.endpoint.replace(/^http/, "ws");
   console.log(`Web PubSub emulator listening on ${emu.endpoint}`);
@@ -157,6 +163,7 @@ async function runEmulator(values) {
   }
   console.log(`Connection string: ${emu.connectionString}`);
   console.log(`Client endpoint:   ${clientEndpoint}/client/hubs/{hub}`);
+  console.log(`Live trace:        ${emu.liveTraceUrl}`);
   console.log("Press Ctrl-C to stop.");
   await new Promise((resolve) => {
     process.once("SIGINT", resolve);

@@ -8,6 +8,7 @@ import path from "node:path";
 const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "cli.js");
 const ACCESS_KEY = "TESTKEYTESTKEYTESTKEYTESTKEYTESTKEY0123456789";
 let emulator;
+let liveTraceUrl;
 let connectionString;
 
 function run(args, env = {}) {
@@ -43,7 +44,10 @@ function waitForLine(stream, pattern) {
 before(async () => {
   emulator = spawn(process.execPath, [cli, "emulator", "--port", "0", "--host", "127.0.0.1", "--access-key", ACCESS_KEY]);
   emulator.stdout.setEncoding("utf8");
-  [, connectionString] = await waitForLine(emulator.stdout, /Connection string: (\S+)/);
+  [, connectionString, liveTraceUrl] = await waitForLine(
+    emulator.stdout,
+    /Connection string: (\S+)[\s\S]*Live trace: +(\S+)/,
+  );
 });
 
 after(async () => {
@@ -53,6 +57,15 @@ after(async () => {
 
 test("emulator prints a connection string with the given key and a client endpoint", () => {
   assert.match(connectionString, /^Endpoint=http:\/\/127\.0\.0\.1:\d+;AccessKey=TESTKEY/);
+});
+
+test("emulator prints a live-trace URL whose token opens the trace", async () => {
+  const url = new URL(liveTraceUrl);
+  assert.equal(url.pathname, "/");
+  const inspect = await fetch(`${url.origin}/livetrace/inspect${url.search}`);
+  assert.equal(inspect.status, 200);
+  assert.ok(Array.isArray(await inspect.json()));
+  assert.equal((await fetch(`${url.origin}/livetrace/inspect`)).status, 401);
 });
 
 test("--help lists every command, and each command has its own help", async () => {
