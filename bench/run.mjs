@@ -172,7 +172,8 @@ async function main() {
       if (!o.skip.includes("emulator")) {
         run.emulator = await runEmulatorBench({
           connections: o.connections, protocols: o.protocols, messages: o.messages, throughputMessages: o.throughputMessages,
-          servers: emulatorServer ? ["ceiling", emulatorServer] : ["ceiling"],
+          servers: emulatorServer === "emulator" ? ["ceiling", "emulator", "emulator-viewed"]
+            : emulatorServer ? ["ceiling", emulatorServer] : ["ceiling"],
           emulatorFrom: installed?.projectDir ?? null,
         });
       }

@@ -8,8 +8,10 @@
 //
 // Usage: node bench/emulator/emulator-bench.mjs [--connections 10000] [--protocols json,raw]
 //        [--servers ceiling,emulator] [--messages 20] [--throughput-messages 60] [--quick]
-//   servers: emulator (startEmulator in a Node process), emulator-bin (the webpubsub-emulator
-//   binary from target/release, passed --access-key on its command line), ceiling.
+//   servers: emulator (startEmulator in a Node process), emulator-viewed (the same with the live-trace
+//   page open in Debian's chromium through playwright-core, or, without chromium, its feed read by an
+//   SSE client; JSON protocol only), emulator-bin (the webpubsub-emulator binary from target/release,
+//   passed --access-key on its command line), ceiling.
 // (bench/run.mjs calls runEmulatorBench() with the same options.) Build the load generator first:
 // cargo build --release --manifest-path bench/rust-ceiling/Cargo.toml
 
@@ -40,6 +42,43 @@ function startEmulatorProcess(o) {
   }).then((s) => ({ ...s, endpoint: s.info.endpoint, pid: s.info.pid, accessKey: s.info.access_key ?? ACCESS_KEY }));
 }
 
+const CHROMIUM = "/usr/bin/chromium";
+
+/** The live-trace page open in chromium, or its feed read as server-sent events; `close()` ends it. */
+async function openViewer(liveTraceUrl) {
+  if (fs.existsSync(CHROMIUM)) {
+    const { chromium } = await import("playwright-core");
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"],
+    });
+    const page = await browser.newPage();
+    await page.goto(liveTraceUrl);
+    await page.waitForSelector("#status.live");
+    return { kind: "chromium page", close: () => browser.close() };
+  }
+  const url = new URL(liveTraceUrl);
+  const controller = new AbortController();
+  const response = await fetch(`${url.origin}/livetrace/events${url.search}`, { signal: controller.signal });
+  const reading = (async () => {
+    for await (const chunk of response.body) void chunk;
+  })().catch(() => {});
+  return { kind: "SSE feed reader", close: async () => { controller.abort(); await reading; } };
+}
+
+async function startViewedEmulator(o) {
+  const server = await startEmulatorProcess(o);
+  try {
+    const viewer = await openViewer(server.info.live_trace_url);
+    process.stderr.write(`# live-trace viewer: ${viewer.kind}\n`);
+    return { ...server, stop: async () => { await viewer.close(); await server.stop(); } };
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+}
+
 function startCeilingProcess() {
   return startServer(path.join(RELEASE, "fanout-ceiling"), ["--exit-with-stdin", "true"], { tag: "fanout-ceiling" })
     .then((s) => ({ ...s, endpoint: `http://${s.info.listening}`, pid: s.info.pid, accessKey: ACCESS_KEY }));
@@ -59,7 +98,12 @@ function startEmulatorBinary() {
   }).then((s) => ({ ...s, endpoint: s.info.endpoint, pid: s.child.pid, accessKey: ACCESS_KEY }));
 }
 
-const STARTERS = { emulator: startEmulatorProcess, "emulator-bin": startEmulatorBinary, ceiling: startCeilingProcess };
+const STARTERS = {
+  emulator: startEmulatorProcess,
+  "emulator-viewed": startViewedEmulator,
+  "emulator-bin": startEmulatorBinary,
+  ceiling: startCeilingProcess,
+};
 
 /** One server × protocol measurement; always resolves with a result object. */
 async function measure(serverKind, protocol, o) {
@@ -114,6 +158,7 @@ export async function runEmulatorBench(options = {}) {
   }
   for (const serverKind of o.servers) {
     for (const protocol of o.protocols) {
+      if (serverKind === "emulator-viewed" && protocol !== "json") continue;
       process.stderr.write(`# emulator bench: ${serverKind} / ${protocol} / ${o.connections} connections\n`);
       results.push(await measure(serverKind, protocol, o));
     }

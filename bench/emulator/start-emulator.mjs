@@ -1,6 +1,6 @@
 // start-emulator.mjs - runs this package's emulator in its own Node process for
 // emulator-bench.mjs: `startEmulator({ port: 0, accessKey })` from `web-pubsub-native/emulator`,
-// then one JSON line on stdout {"endpoint", "pid", "access_key"} (the pipe goes to the bench
+// then one JSON line on stdout {"endpoint", "pid", "access_key", "live_trace_url"} (the pipe goes to the bench
 // driver only) and serves until SIGTERM/SIGINT or stdin closes.
 // The access key comes from the BENCH_ACCESS_KEY environment variable. With BENCH_EMULATOR_FROM
 // set to a project directory, the package installed there is used instead of this repository.
@@ -19,7 +19,8 @@ if (!accessKey) throw new Error("BENCH_ACCESS_KEY is not set");
 
 const emulator = await startEmulator({ host: "127.0.0.1", port: 0, accessKey });
 const key = /AccessKey=([^;]+)/i.exec(emulator.connectionString)?.[1] ?? accessKey;
-process.stdout.write(JSON.stringify({ endpoint: emulator.endpoint.replace(/\/$/, ""), pid: process.pid, access_key: key }) + "\n");
+const info = { endpoint: emulator.endpoint.replace(/\/$/, ""), pid: process.pid, access_key: key, live_trace_url: emulator.liveTraceUrl };
+process.stdout.write(JSON.stringify(info) + "\n");
 
 let closing = false;
 async function shutdown() {

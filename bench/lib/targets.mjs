@@ -61,6 +61,11 @@ export const TARGETS = [
   { id: "emu_fanout", what: "emulator broadcast deliveries/s vs fan-out ceiling (JSON)", op: ">=", threshold: 0.5, kind: "ratio",
     perRun: (run) => ratio(loadgen(run, "emulator-json", "broadcast_throughput")?.deliveries_per_s,
       loadgen(run, "ceiling-json", "broadcast_throughput")?.deliveries_per_s) },
+  { id: "emu_viewed_p99", what: "emulator with the live-trace page open: broadcast p99 REST call → last delivery", op: "<=", threshold: 250,
+    kind: "abs", unit: " ms", perRun: (run) => loadgen(run, "emulator-viewed-json", "broadcast_latency")?.p99_last_delivery_ms ?? null },
+  { id: "emu_viewed_fanout", what: "emulator with the live-trace page open: deliveries/s vs fan-out ceiling (JSON)", op: ">=", threshold: 0.5,
+    kind: "ratio", perRun: (run) => ratio(loadgen(run, "emulator-viewed-json", "broadcast_throughput")?.deliveries_per_s,
+      loadgen(run, "ceiling-json", "broadcast_throughput")?.deliveries_per_s) },
 ];
 
 /** [{ ...target, values (per run), value (median), range, pass (null = not measured) }];
