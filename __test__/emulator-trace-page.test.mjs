@@ -51,7 +51,7 @@ after(async () => {
 
 /** The page's visible rows as { event: ..., ... } keyed by column class. */
 function rows() {
-  return page.$$eval("#rows tr", (trs) =>
+  return page.$$eval("#rows tr:not(.spacer)", (trs) =>
     trs.map((tr) => Object.fromEntries([...tr.children].map((td) => [td.className, td.textContent]))),
   );
 }

@@ -211,7 +211,7 @@ test("the feed and the inspection API refuse requests without a valid live-trace
   assert.doesNotMatch(await page.text(), /eyJ/, "the page itself holds no token");
 });
 
-test("the feed streams records as server-sent events", async () => {
+test("the feed streams records as server-sent events, in batches", async () => {
   const token = new URL(emulator.liveTraceUrl).searchParams.get("access_token");
   const controller = new AbortController();
   const response = await fetch(`${emulator.endpoint}/livetrace/events?access_token=${token}&category=messaging`, {
@@ -227,8 +227,9 @@ test("the feed streams records as server-sent events", async () => {
     text += Buffer.from(value).toString();
   }
   controller.abort();
-  const events = text.split("\n\n").filter((e) => e.startsWith("event: record"));
-  const records = events.map((e) => JSON.parse(e.split("\ndata: ")[1]));
+  // Each `records` event is a JSON array of the records that were ready together.
+  const events = text.split("\n\n").filter((e) => e.startsWith("event: records"));
+  const records = events.flatMap((e) => JSON.parse(e.split("\ndata: ")[1]));
   assert.ok(records.every((r) => r.category === "messaging"));
   assert.ok(records.some((r) => r.event === "UserMessageSent" && r.recipients === 0));
   assert.doesNotMatch(text, new RegExp(ACCESS_KEY));

@@ -111,7 +111,10 @@ async fn main() -> ExitCode {
   println!("Connection string:\n  {}", emulator.connection_string());
   println!("Client endpoint:\n  {}", emulator.client_endpoint());
   println!("Health:\n  {}/api/health", emulator.endpoint());
-  println!("Live trace (open in a browser):\n  {}", emulator.live_trace_url());
+  println!(
+    "Live trace (open in a browser):\n  {}",
+    emulator.live_trace_url()
+  );
   println!("Press Ctrl+C to stop the emulator.");
   println!("{rule}");
   if let Err(error) = tokio::signal::ctrl_c().await {

@@ -287,6 +287,18 @@ impl Feed {
       Err(broadcast::error::RecvError::Closed) => None,
     }
   }
+
+  /// The next record or gap if one is ready now.
+  pub fn try_next(&mut self) -> Option<FeedItem> {
+    if let Some(record) = self.backlog.pop_front() {
+      return Some(FeedItem::Record(record));
+    }
+    match self.live.try_recv() {
+      Ok(record) => Some(FeedItem::Record(record)),
+      Err(broadcast::error::TryRecvError::Lagged(missed)) => Some(FeedItem::Missed(missed)),
+      Err(_) => None,
+    }
+  }
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use webpubsub_protocol::client_protocol::ClientProtocol;
 use webpubsub_protocol::jwt::{ClientTokenClaims, SigningKey};
 use webpubsub_protocol::names;
 
-use super::{inspect, Category, FeedItem, TraceRecord};
+use super::{inspect, Category, Feed, FeedItem, TraceRecord};
 use crate::auth::{bearer_token, now_seconds};
 use crate::state::{EmulatorState, SharedState};
 
@@ -173,30 +173,71 @@ async fn events(
   Query(params): Query<Params>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, Unauthorized> {
   authorize(&state, &headers, params.access_token.as_deref())?;
-  let filter = filter_of(&params);
-  let feed = state.tracer.feed();
+  let feed = Batches {
+    feed: state.tracer.feed(),
+    filter: filter_of(&params),
+    missed: 0,
+  };
   let shutdown = state.shutdown.clone();
-  let stream = futures_util::stream::unfold(
-    (feed, shutdown, filter),
-    |(mut feed, shutdown, filter)| async move {
-      loop {
-        let item = tokio::select! {
-          _ = shutdown.cancelled() => None,
-          item = feed.next() => item,
-        }?;
-        let event = match item {
-          FeedItem::Record(record) if filter.matches(&record) => Event::default()
-            .event("record")
-            .json_data(&*record)
-            .unwrap_or_default(),
-          FeedItem::Record(_) => continue,
-          FeedItem::Missed(count) => Event::default().event("missed").data(count.to_string()),
-        };
-        return Some((Ok(event), (feed, shutdown, filter)));
-      }
-    },
-  );
+  let stream = futures_util::stream::unfold((feed, shutdown), |(mut feed, shutdown)| async move {
+    let event = tokio::select! {
+      _ = shutdown.cancelled() => None,
+      event = feed.next_event() => event,
+    }?;
+    Some((Ok(event), (feed, shutdown)))
+  });
   Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+/// Most records in one `records` event.
+const MAX_BATCH_RECORDS: usize = 256;
+
+/// A viewer's feed as server-sent events: `records` (a JSON array of the records ready now, so a burst
+/// costs the page one event, not one per record) and `missed` (how many records the viewer skipped).
+struct Batches {
+  feed: Feed,
+  filter: TraceFilter,
+  /// Skipped records not reported yet.
+  missed: u64,
+}
+
+impl Batches {
+  async fn next_event(&mut self) -> Option<Event> {
+    loop {
+      if self.missed > 0 {
+        let missed = std::mem::take(&mut self.missed);
+        return Some(Event::default().event("missed").data(missed.to_string()));
+      }
+      let mut batch = Vec::new();
+      let mut next = self.feed.next().await?;
+      loop {
+        match next {
+          FeedItem::Record(record) if self.filter.matches(&record) => batch.push(record),
+          FeedItem::Record(_) => {}
+          FeedItem::Missed(count) => {
+            self.missed += count;
+            break;
+          }
+        }
+        if batch.len() == MAX_BATCH_RECORDS {
+          break;
+        }
+        match self.feed.try_next() {
+          Some(item) => next = item,
+          None => break,
+        }
+      }
+      if !batch.is_empty() {
+        let records: Vec<&TraceRecord> = batch.iter().map(|record| &**record).collect();
+        return Some(
+          Event::default()
+            .event("records")
+            .json_data(records)
+            .unwrap_or_default(),
+        );
+      }
+    }
+  }
 }
 
 async fn inspect_hubs(
