@@ -24,7 +24,7 @@ const COMMANDS = {
   emulator: {
     usage:
       "emulator [--port 8080] [--host localhost] [--access-key KEY] [--settings FILE]\n" +
-      "         [--event-handler 'hub=NAME;url=TEMPLATE[;events=connect,connected,disconnected][;user=PATTERN]']...\n" +
+      "         [--event-handler 'hub=NAME;url=TEMPLATE[;events=connect,connected,disconnected][;user=PATTERN][;presence=joined,left]']...\n" +
       "         [--tls [--cert PEM_FILE --key PEM_FILE]] [--allow-unvalidated-entra-tokens] [--trace-capacity 2000]",
     about: "Run a local Web PubSub emulator until Ctrl-C.",
     options: {

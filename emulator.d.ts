@@ -37,8 +37,15 @@ export interface EmulatorEventHandler {
   urlTemplate: string;
   /** User events to receive: `*`, one name, or a comma list (case-insensitive). Default: none. */
   userEventPattern?: string;
-  /** System events to receive. `joined`/`left` (group membership changes) go beyond the official emulator. */
-  systemEvents?: Array<"connect" | "connected" | "disconnected" | "joined" | "left">;
+  /** System events to receive. */
+  systemEvents?: Array<"connect" | "connected" | "disconnected">;
+  /** Group presence events to receive (`azure.webpubsub.gp.joined` / `left`, body `{ "group": ... }`), as the
+   * service configures them; `@azure/web-pubsub-express` 1.1 calls `onGroupJoined` / `onGroupLeft` for them. */
+  groupPresenceEvents?: {
+    eventNames: Array<"joined" | "left">;
+    /** Only these groups: patterns in the wildcard syntax of group roles (`room-*`, `team.**`). Default: all. */
+    groupFilters?: string[];
+  };
 }
 
 /** A running emulator. */

@@ -1,6 +1,7 @@
 // Event handlers: the emulator delivers client events to an Express app running @azure/web-pubsub-express's
 // WebPubSubEventHandler, as the service does. Clients are @azure/web-pubsub-client and raw `ws`, tokens come
-// from @azure/web-pubsub. `joined`/`left` (not handled by the express package) reach a plain route behind it.
+// from @azure/web-pubsub. Group presence events (`azure.webpubsub.gp.joined` / `left`) reach the express package's
+// onGroupJoined / onGroupLeft.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { once } from "node:events";
@@ -55,6 +56,12 @@ const handler = new WebPubSubEventHandler(HUB, {
   onDisconnected(req) {
     record("disconnected", req.context, { reason: req.reason });
   },
+  onGroupJoined(req) {
+    record("joined", req.context, { group: req.group, eventName: req.context.eventName });
+  },
+  onGroupLeft(req) {
+    record("left", req.context, { group: req.group, eventName: req.context.eventName });
+  },
   handleUserEvent(req, res) {
     const { eventName } = req.context;
     record("user", req.context, { eventName, data: req.data, dataType: req.dataType });
@@ -88,15 +95,6 @@ const handler = new WebPubSubEventHandler(HUB, {
 async function startApp() {
   const server = express();
   server.use(handler.getMiddleware());
-  server.post(handler.path, express.raw({ type: "*/*" }), (req, res) => {
-    seen.push({
-      kind: req.get("ce-eventName"),
-      type: req.get("ce-type"),
-      connectionId: req.get("ce-connectionId"),
-      body: JSON.parse(req.body.toString("utf8")),
-    });
-    res.status(204).end();
-  });
   const listener = server.listen(0, "127.0.0.1");
   await once(listener, "listening");
   return listener;
@@ -113,7 +111,8 @@ before(async () => {
           {
             urlTemplate,
             userEventPattern: "*",
-            systemEvents: ["connect", "connected", "disconnected", "joined", "left"],
+            systemEvents: ["connect", "connected", "disconnected"],
+            groupPresenceEvents: { eventNames: ["joined", "left"], groupFilters: ["g*"] },
           },
         ],
       },
@@ -320,27 +319,36 @@ test("a raw client's frames are the user event 'message' and the reply comes bac
   assert.equal(code, 1011);
 });
 
-test("joined and left are sent for client and REST group changes", async () => {
+test("group presence events reach onGroupJoined / onGroupLeft for client and REST group changes, filtered by group", async () => {
   const { client, connectionId } = await startClient({ userId: "member", roles: ROLES });
   try {
     const membership = () =>
       seen
         .filter((e) => (e.kind === "joined" || e.kind === "left") && e.connectionId === connectionId)
-        .map((e) => [e.type, e.body.group]);
+        .map((e) => [e.kind, e.eventName, e.group, e.userId]);
     await client.joinGroup("g1");
+    await client.joinGroup("other");
     await client.leaveGroup("g1");
     await service.group("g2").addConnection(connectionId);
     await service.group("g2").removeConnection(connectionId);
     await until(() => membership().length === 4);
     assert.deepEqual(membership(), [
-      ["azure.webpubsub.sys.joined", "g1"],
-      ["azure.webpubsub.sys.left", "g1"],
-      ["azure.webpubsub.sys.joined", "g2"],
-      ["azure.webpubsub.sys.left", "g2"],
+      ["joined", "joined", "g1", "member"],
+      ["left", "left", "g1", "member"],
+      ["joined", "joined", "g2", "member"],
+      ["left", "left", "g2", "member"],
     ]);
+    assert.ok(!seen.some((e) => e.group === "other"), "the group filter g* leaves out 'other'");
   } finally {
     client.stop();
   }
+});
+
+test("joined and left as system events are refused with a pointer to groupPresenceEvents", async () => {
+  await assert.rejects(
+    startEmulator({ port: 0, hubs: { chat: { eventHandlers: [{ urlTemplate: "http://a/", systemEvents: ["joined"] }] } } }),
+    /'joined' is a group presence event: list it in groupPresenceEvents.eventNames/,
+  );
 });
 
 test("invalid handler settings are refused at start", async () => {

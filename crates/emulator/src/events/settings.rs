@@ -1,16 +1,22 @@
 //! Event-handler settings: per hub, an ordered list of handlers, each with a URL template, the system
-//! events it receives and a user-event pattern. The first handler that matches an event receives it.
+//! events it receives, a user-event pattern and the group presence events it receives (as the service
+//! configures them: event names `joined` / `left`, optionally only for groups matching patterns). The
+//! first handler that matches an event receives it.
 //!
 //! Two textual forms share one model: the JSON settings shape (`{"hubs": {"chat": {"eventHandlers":
-//! [{"urlTemplate", "userEventPattern", "systemEvents"}]}}}`, also accepted under the official
-//! emulator's `{"WebPubSub": {"Hubs": …}}` with PascalCase keys) and the one-line command-line form
-//! `hub=chat;url=http://host/{event};events=connect,connected;user=*` (so its URL cannot hold a `;`).
+//! [{"urlTemplate", "userEventPattern", "systemEvents", "groupPresenceEvents": {"eventNames",
+//! "groupFilters"}}]}}}`, also accepted under the official emulator's `{"WebPubSub": {"Hubs": …}}` with
+//! PascalCase keys) and the one-line command-line form
+//! `hub=chat;url=http://host/{event};events=connect,connected;user=*;presence=joined,left` (so its URL
+//! cannot hold a `;`).
 
 use std::collections::HashMap;
 use std::fmt;
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::Deserialize;
+
+use crate::roles::GroupPattern;
 
 /// Characters of `{hub}` and `{event}` values kept as they are in a URL.
 const TEMPLATE_VALUE: &AsciiSet = &NON_ALPHANUMERIC
@@ -25,8 +31,6 @@ pub enum SystemEvent {
   Connect,
   Connected,
   Disconnected,
-  Joined,
-  Left,
 }
 
 impl SystemEvent {
@@ -35,22 +39,78 @@ impl SystemEvent {
       SystemEvent::Connect => "connect",
       SystemEvent::Connected => "connected",
       SystemEvent::Disconnected => "disconnected",
-      SystemEvent::Joined => "joined",
-      SystemEvent::Left => "left",
     }
   }
 
   fn parse(name: &str) -> Result<SystemEvent, SettingsError> {
+    let name = name.trim();
+    if PresenceEvent::parse(name).is_ok() {
+      return Err(SettingsError::PresenceAsSystemEvent(name.to_owned()));
+    }
     [
       SystemEvent::Connect,
       SystemEvent::Connected,
       SystemEvent::Disconnected,
-      SystemEvent::Joined,
-      SystemEvent::Left,
     ]
     .into_iter()
-    .find(|event| event.name().eq_ignore_ascii_case(name.trim()))
-    .ok_or_else(|| SettingsError::UnknownSystemEvent(name.trim().to_owned()))
+    .find(|event| event.name().eq_ignore_ascii_case(name))
+    .ok_or_else(|| SettingsError::UnknownSystemEvent(name.to_owned()))
+  }
+}
+
+/// A group presence event: a connection joined or left a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PresenceEvent {
+  Joined,
+  Left,
+}
+
+impl PresenceEvent {
+  pub fn name(self) -> &'static str {
+    match self {
+      PresenceEvent::Joined => "joined",
+      PresenceEvent::Left => "left",
+    }
+  }
+
+  fn parse(name: &str) -> Result<PresenceEvent, SettingsError> {
+    [PresenceEvent::Joined, PresenceEvent::Left]
+      .into_iter()
+      .find(|event| event.name().eq_ignore_ascii_case(name.trim()))
+      .ok_or_else(|| SettingsError::UnknownPresenceEvent(name.trim().to_owned()))
+  }
+}
+
+/// The group presence events a handler receives: none unless event names are given; from every group
+/// unless group patterns (the wildcard syntax of group roles) are given.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupPresenceFilter {
+  pub events: Vec<PresenceEvent>,
+  pub groups: Vec<GroupPattern>,
+}
+
+impl GroupPresenceFilter {
+  fn parse(events: &[String], groups: &[String]) -> Result<Self, SettingsError> {
+    Ok(GroupPresenceFilter {
+      events: events
+        .iter()
+        .map(|name| PresenceEvent::parse(name))
+        .collect::<Result<_, _>>()?,
+      groups: groups
+        .iter()
+        .map(|pattern| {
+          GroupPattern::parse(pattern).map_err(|why| SettingsError::GroupFilter {
+            pattern: pattern.clone(),
+            why: why.to_string(),
+          })
+        })
+        .collect::<Result<_, _>>()?,
+    })
+  }
+
+  pub fn matches(&self, event: PresenceEvent, group: &str) -> bool {
+    self.events.contains(&event)
+      && (self.groups.is_empty() || self.groups.iter().any(|pattern| pattern.matches(group)))
   }
 }
 
@@ -59,6 +119,7 @@ impl SystemEvent {
 pub enum EventKind {
   System(SystemEvent),
   User(String),
+  GroupPresence { event: PresenceEvent, group: String },
 }
 
 impl EventKind {
@@ -67,6 +128,7 @@ impl EventKind {
     match self {
       EventKind::System(event) => event.name(),
       EventKind::User(name) => name,
+      EventKind::GroupPresence { event, .. } => event.name(),
     }
   }
 
@@ -75,6 +137,7 @@ impl EventKind {
     match self {
       EventKind::System(event) => format!("azure.webpubsub.sys.{}", event.name()),
       EventKind::User(name) => format!("azure.webpubsub.user.{name}"),
+      EventKind::GroupPresence { event, .. } => format!("azure.webpubsub.gp.{}", event.name()),
     }
   }
 }
@@ -166,6 +229,7 @@ pub struct EventHandler {
   pub url_template: UrlTemplate,
   pub user_events: UserEventPattern,
   pub system_events: Vec<SystemEvent>,
+  pub group_presence: GroupPresenceFilter,
 }
 
 impl EventHandler {
@@ -173,6 +237,7 @@ impl EventHandler {
     match event {
       EventKind::System(system) => self.system_events.contains(system),
       EventKind::User(name) => self.user_events.matches(name),
+      EventKind::GroupPresence { event, group } => self.group_presence.matches(*event, group),
     }
   }
 }
@@ -188,10 +253,14 @@ pub struct EventHandlerSettings {
 pub enum SettingsError {
   #[error("invalid event handler URL template '{template}': {why}")]
   InvalidUrl { template: String, why: &'static str },
-  #[error(
-    "unknown system event '{0}' (expected connect, connected, disconnected, joined or left)"
-  )]
+  #[error("unknown system event '{0}' (expected connect, connected or disconnected)")]
   UnknownSystemEvent(String),
+  #[error("'{0}' is a group presence event: list it in groupPresenceEvents.eventNames (--event-handler: presence=)")]
+  PresenceAsSystemEvent(String),
+  #[error("unknown group presence event '{0}' (expected joined or left)")]
+  UnknownPresenceEvent(String),
+  #[error("invalid group filter '{pattern}': {why}")]
+  GroupFilter { pattern: String, why: String },
   #[error("invalid settings JSON: {0}")]
   Json(String),
   #[error("invalid --event-handler '{spec}': {why}")]
@@ -222,6 +291,16 @@ struct HandlerFile {
   user_event_pattern: Option<String>,
   #[serde(default, rename = "systemEvents", alias = "SystemEvents")]
   system_events: Vec<String>,
+  #[serde(default, rename = "groupPresenceEvents", alias = "GroupPresenceEvents")]
+  group_presence_events: Option<PresenceFile>,
+}
+
+#[derive(Deserialize)]
+struct PresenceFile {
+  #[serde(default, rename = "eventNames", alias = "EventNames")]
+  event_names: Vec<String>,
+  #[serde(default, rename = "groupFilters", alias = "GroupFilters")]
+  group_filters: Vec<String>,
 }
 
 impl EventHandlerSettings {
@@ -270,10 +349,17 @@ impl EventHandlerSettings {
           .iter()
           .map(|name| SystemEvent::parse(name))
           .collect::<Result<_, _>>()?;
+        let group_presence = match &handler.group_presence_events {
+          Some(presence) => {
+            GroupPresenceFilter::parse(&presence.event_names, &presence.group_filters)?
+          }
+          None => GroupPresenceFilter::default(),
+        };
         let handler = EventHandler {
           url_template: UrlTemplate::parse(&handler.url_template)?,
           user_events: UserEventPattern::parse(handler.user_event_pattern.as_deref().unwrap_or("")),
           system_events,
+          group_presence,
         };
         self.add(&hub, handler)?;
       }
@@ -284,13 +370,13 @@ impl EventHandlerSettings {
     }
   }
 
-  /// Adds one handler given as `hub=NAME;url=TEMPLATE[;events=a,b][;user=PATTERN]`.
+  /// Adds one handler given as `hub=NAME;url=TEMPLATE[;events=a,b][;user=PATTERN][;presence=joined,left]`.
   pub fn add_spec(&mut self, spec: &str) -> Result<(), SettingsError> {
     let error = |why: String| SettingsError::Spec {
       spec: spec.to_owned(),
       why,
     };
-    let (mut hub, mut url, mut events, mut user) = (None, None, None, None);
+    let (mut hub, mut url, mut events, mut user, mut presence) = (None, None, None, None, None);
     for part in spec.split(';').filter(|p| !p.trim().is_empty()) {
       let (key, value) = part
         .split_once('=')
@@ -300,6 +386,7 @@ impl EventHandlerSettings {
         "url" => &mut url,
         "events" => &mut events,
         "user" => &mut user,
+        "presence" => &mut presence,
         other => return Err(error(format!("unknown key '{other}'"))),
       };
       *slot = Some(value.trim().to_owned());
@@ -312,10 +399,17 @@ impl EventHandlerSettings {
       .filter(|name| !name.trim().is_empty())
       .map(SystemEvent::parse)
       .collect::<Result<_, _>>()?;
+    let presence: Vec<String> = presence
+      .unwrap_or_default()
+      .split(',')
+      .filter(|name| !name.trim().is_empty())
+      .map(str::to_owned)
+      .collect();
     let handler = EventHandler {
       url_template: UrlTemplate::parse(&url)?,
       user_events: UserEventPattern::parse(user.as_deref().unwrap_or("")),
       system_events,
+      group_presence: GroupPresenceFilter::parse(&presence, &[])?,
     };
     self.add(&hub, handler)
   }
@@ -412,7 +506,8 @@ mod tests {
     settings
       .add_json(
         r#"{"hubs":{"chat":{"eventHandlers":[{"urlTemplate":"http://a/{event}",
-          "userEventPattern":"*","systemEvents":["connect","joined"]}]}}}"#,
+          "userEventPattern":"*","systemEvents":["connect"],
+          "groupPresenceEvents":{"eventNames":["joined"],"groupFilters":["room-*"]}}]}}}"#,
       )
       .unwrap();
     settings
@@ -422,7 +517,7 @@ mod tests {
       )
       .unwrap();
     let chat = &settings.hub("chat")[0];
-    assert!(chat.handles(&EventKind::System(SystemEvent::Joined)));
+    assert!(chat.handles(&EventKind::System(SystemEvent::Connect)));
     assert!(chat.handles(&EventKind::User("m".into())));
     let other = &settings.hub("other")[0];
     assert!(other.handles(&EventKind::System(SystemEvent::Disconnected)));
@@ -430,6 +525,50 @@ mod tests {
     assert!(matches!(
       settings.add_json(r#"{"hubs":{"chat":{"eventHandlers":[{}]}}}"#),
       Err(SettingsError::Json(_))
+    ));
+  }
+
+  fn presence(event: PresenceEvent, group: &str) -> EventKind {
+    EventKind::GroupPresence {
+      event,
+      group: group.to_owned(),
+    }
+  }
+
+  #[test]
+  fn group_presence_events_are_configured_as_the_service_configures_them() {
+    let mut settings = EventHandlerSettings::default();
+    settings
+      .add_json(
+        r#"{"hubs":{"chat":{"eventHandlers":[{"urlTemplate":"http://a/",
+          "groupPresenceEvents":{"eventNames":["joined"],"groupFilters":["room-*"]}}]}}}"#,
+      )
+      .unwrap();
+    settings
+      .add_spec("hub=other;url=http://b/;presence=joined,LEFT")
+      .unwrap();
+    let chat = &settings.hub("chat")[0];
+    assert!(chat.handles(&presence(PresenceEvent::Joined, "room-1")));
+    assert!(!chat.handles(&presence(PresenceEvent::Joined, "lobby")));
+    assert!(!chat.handles(&presence(PresenceEvent::Left, "room-1")));
+    let other = &settings.hub("other")[0];
+    assert!(other.handles(&presence(PresenceEvent::Left, "any")));
+    assert_eq!(
+      presence(PresenceEvent::Joined, "g").ce_type(),
+      "azure.webpubsub.gp.joined"
+    );
+    assert_eq!(presence(PresenceEvent::Left, "g").name(), "left");
+
+    assert_eq!(
+      settings.add_spec("hub=chat;url=http://a/;events=joined"),
+      Err(SettingsError::PresenceAsSystemEvent("joined".into()))
+    );
+    assert!(matches!(
+      settings.add_json(
+        r#"{"hubs":{"chat":{"eventHandlers":[{"urlTemplate":"http://a/",
+          "groupPresenceEvents":{"eventNames":["moved"]}}]}}}"#
+      ),
+      Err(SettingsError::UnknownPresenceEvent(_))
     ));
   }
 }

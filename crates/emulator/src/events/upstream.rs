@@ -1,5 +1,5 @@
-//! The events of one connection after its `connect`: the non-blocking notifications (`connected`,
-//! `joined`, `left`, `disconnected`), delivered in order by one task per connection so that a slow
+//! The events of one connection after its `connect`: the non-blocking notifications (`connected`, the
+//! group presence events `joined` / `left`, `disconnected`), delivered in order by one task per connection so that a slow
 //! handler delays only that connection's notifications, and the blocking user events, awaited by the
 //! connection's own task. Keeps what later events carry: event ids (1, 2, … after connect's 0), the
 //! connection state set by blocking responses, and the handler's cookies.
@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 use super::cloudevents::{CloudEvent, CONNECTION_STATE_HEADER, METADATA_HEADER_PREFIX};
 use super::cookies::CookieJar;
 use super::dispatcher::{DeliveryError, Dispatcher, HandlerResponse, Outgoing};
-use super::settings::{EventKind, SystemEvent};
+use super::settings::{EventKind, PresenceEvent, SystemEvent};
 use crate::ws::codec::Payload;
 
 /// `Content-Type` of system-event bodies.
@@ -40,7 +40,7 @@ pub struct Carried {
 }
 
 /// A queued notification: the event and its JSON body.
-struct Notice(SystemEvent, String);
+struct Notice(EventKind, String);
 
 struct Shared {
   dispatcher: Arc<Dispatcher>,
@@ -73,28 +73,32 @@ impl ConnectionEvents {
 
   /// Queues `connected`.
   pub fn connected(&self) {
-    self.queue(SystemEvent::Connected, "{}".to_owned());
+    self.queue(EventKind::System(SystemEvent::Connected), "{}".to_owned());
   }
 
-  /// Queues `joined` or `left` with the group.
+  /// Queues the group presence event `joined` or `left` (`azure.webpubsub.gp.*`) with the group.
   pub fn membership_changed(&self, group: &str, joined: bool) {
     let event = if joined {
-      SystemEvent::Joined
+      PresenceEvent::Joined
     } else {
-      SystemEvent::Left
+      PresenceEvent::Left
     };
-    self.queue(event, serde_json::json!({ "group": group }).to_string());
+    let kind = EventKind::GroupPresence {
+      event,
+      group: group.to_owned(),
+    };
+    self.queue(kind, serde_json::json!({ "group": group }).to_string());
   }
 
   /// Queues `disconnected`, the connection's last event.
   pub fn disconnected(&self, reason: &str) {
     let body = serde_json::json!({ "reason": reason }).to_string();
-    self.queue(SystemEvent::Disconnected, body);
+    self.queue(EventKind::System(SystemEvent::Disconnected), body);
   }
 
-  fn queue(&self, event: SystemEvent, body: String) {
-    if self.handles(&EventKind::System(event)) {
-      let _ = self.notices.send(Notice(event, body));
+  fn queue(&self, kind: EventKind, body: String) {
+    if self.handles(&kind) {
+      let _ = self.notices.send(Notice(kind, body));
     }
   }
 
@@ -133,13 +137,12 @@ impl ConnectionEvents {
 
 /// Sends a connection's notifications one after another until `disconnected` or the connection is gone.
 async fn notify(shared: Arc<Shared>, mut notices: mpsc::UnboundedReceiver<Notice>) {
-  while let Some(Notice(event, body)) = notices.recv().await {
-    let kind = EventKind::System(event);
+  while let Some(Notice(kind, body)) = notices.recv().await {
     // Failures are logged by the dispatcher; notifications have nobody to report to.
     let _ = shared
       .send(&kind, JSON_CONTENT_TYPE, Bytes::from(body), Vec::new())
       .await;
-    if event == SystemEvent::Disconnected {
+    if kind == EventKind::System(SystemEvent::Disconnected) {
       break;
     }
   }
