@@ -86,6 +86,98 @@ test("TokenCredential end to end over https and @azure/web-pubsub-client over ws
   }
 });
 
+const GENERATED_URLS = (endpoint, sdk) => `
+  import { createRequire } from "node:module";
+  const require = createRequire(process.cwd() + "/index.js");
+  const { WebPubSubServiceClient } = require(${JSON.stringify(sdk)});
+  const credential = ${ENTRA_CREDENTIAL};
+  const service = new WebPubSubServiceClient(${JSON.stringify(endpoint)}, credential, "tlshub");
+  const audience = (url) => JSON.parse(Buffer.from(new URL(url).searchParams.get("access_token").split(".")[1], "base64url")).aud;
+  const defaultToken = await service.getClientAccessToken({ userId: "u" });
+  const mqttToken = await service.getClientAccessToken({ userId: "u", clientProtocol: "mqtt" });
+  const pages = [];
+  for await (const page of (await service.group("paged").listConnections({ maxPageSize: 1 })).byPage()) pages.push(page.length);
+  const members = [];
+  for await (const member of await service.group("paged").listConnections({ maxPageSize: 2 })) members.push(member.userId);
+  console.log(JSON.stringify({ audiences: [audience(defaultToken.url), audience(mqttToken.url)], pages, members: members.sort() }));
+`;
+
+test("every URL the emulator generates over TLS is https: token audiences and nextLink pages, both SDKs", async () => {
+  const emulator = await startEmulator({ port: 0, tls: true, allowUnvalidatedEntraTokens: true });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "wps-tls-"));
+  const WebSocket = require("ws");
+  const sockets = [];
+  try {
+    const keyed = new ours.WebPubSubServiceClient(emulator.connectionString, "tlshub");
+    const caFile = path.join(dir, "emulator.pem");
+    fs.writeFileSync(caFile, emulator.certificate);
+    process.env.NODE_EXTRA_CA_CERTS = caFile;
+    for (const user of ["a", "b", "c"]) {
+      const { url } = await keyed.getClientAccessToken({ userId: user, groups: ["paged"] });
+      const socket = new WebSocket(url, { ca: emulator.certificate });
+      sockets.push(socket);
+      await new Promise((resolve, reject) => socket.once("open", resolve).once("error", reject));
+    }
+    const results = [];
+    for (const sdk of ["@azure/web-pubsub", "./index.js"]) {
+      results.push(await runChild(GENERATED_URLS(emulator.endpoint, sdk), { NODE_EXTRA_CA_CERTS: caFile }));
+    }
+    assert.deepEqual(results[1], results[0]);
+    assert.deepEqual(results[0], {
+      audiences: [
+        `https://127.0.0.1:${emulator.port}/client/hubs/tlshub`,
+        `https://127.0.0.1:${emulator.port}/clients/mqtt/hubs/tlshub`,
+      ],
+      pages: [1, 1, 1],
+      members: ["a", "b", "c"],
+    });
+    assert.match(emulator.liveTraceUrl, new RegExp(`^https://127\\.0\\.0\\.1:${emulator.port}/\\?access_token=`));
+  } finally {
+    delete process.env.NODE_EXTRA_CA_CERTS;
+    for (const socket of sockets) socket.terminate();
+    await emulator.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a client token whose audience names the wrong scheme is refused with 401, over wss and over ws", async () => {
+  const { createHmac } = await import("node:crypto");
+  const WebSocket = require("ws");
+  const KEY = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH";
+  const sign = (aud) => {
+    const part = (value) => Buffer.from(JSON.stringify(value)).toString("base64url");
+    const body = `${part({ alg: "HS256", typ: "JWT" })}.${part({ aud, exp: Math.floor(Date.now() / 1000) + 600 })}`;
+    return `${body}.${createHmac("sha256", KEY).update(body).digest("base64url")}`;
+  };
+  const connect = (url, options) =>
+    new Promise((resolve) => {
+      const socket = new WebSocket(url, options);
+      socket.once("open", () => {
+        socket.terminate();
+        resolve("open");
+      });
+      socket.once("unexpected-response", (_, response) => resolve(response.statusCode));
+      socket.once("error", () => {});
+    });
+  const secure = await startEmulator({ port: 0, tls: true });
+  const plain = await startEmulator({ port: 0 });
+  try {
+    const wss = `wss://127.0.0.1:${secure.port}/client/hubs/hub`;
+    const ws = `ws://127.0.0.1:${plain.port}/client/hubs/hub`;
+    const tls = { ca: secure.certificate };
+    assert.equal(await connect(`${wss}?access_token=${sign(`http://127.0.0.1:${secure.port}/client/hubs/hub`)}`, tls), 401);
+    assert.equal(await connect(`${wss}?access_token=${sign(`https://127.0.0.1:${secure.port}/client/hubs/hub`)}`, tls), "open");
+    assert.equal(await connect(`${ws}?access_token=${sign(`https://127.0.0.1:${plain.port}/client/hubs/hub`)}`), 401);
+    assert.equal(await connect(`${ws}?access_token=${sign(`http://127.0.0.1:${plain.port}/client/hubs/hub`)}`), "open");
+    // Behind a TLS-terminating proxy the proxy's X-Forwarded-Proto decides.
+    const proxied = { headers: { "X-Forwarded-Proto": "https" } };
+    assert.equal(await connect(`${ws}?access_token=${sign(`https://proxy.example/client/hubs/hub`)}`, proxied), "open");
+  } finally {
+    await secure.close();
+    await plain.close();
+  }
+});
+
 test("without NODE_EXTRA_CA_CERTS the generated certificate is not trusted", async () => {
   const emulator = await startEmulator({ port: 0, tls: true });
   try {

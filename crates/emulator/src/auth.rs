@@ -12,6 +12,7 @@ use base64::Engine;
 use percent_encoding::percent_decode_str;
 use webpubsub_protocol::jwt::VerifiedClaims;
 
+use crate::origin::Scheme;
 use crate::state::EmulatorState;
 
 /// Audience of Microsoft Entra ID tokens for Web PubSub.
@@ -75,11 +76,15 @@ pub fn verify_rest_token(
 }
 
 /// Checks a client access token for `/client/hubs/<hub>` (the hub as it appears in the URL,
-/// still percent-encoded). Called by the WebSocket endpoint before the upgrade.
+/// still percent-encoded) on a connection made with `scheme` (`https` for `wss`). An absolute
+/// audience must name that scheme, as the service's endpoint URL does: a token minted for
+/// `http://` does not open a `wss://` connection, nor the reverse. Called by the WebSocket endpoint
+/// before the upgrade.
 pub fn verify_client_token(
   state: &EmulatorState,
   token: &str,
   hub_in_url: &str,
+  scheme: Scheme,
 ) -> Result<VerifiedClaims, AuthError> {
   let claims = state.signing_key.verify(token, now_seconds())?;
   let audience = claims
@@ -87,7 +92,10 @@ pub fn verify_client_token(
     .as_deref()
     .ok_or(AuthError::AudienceMismatch)?;
   let expected = format!("/client/hubs/{hub_in_url}");
-  if audience_matches(audience, &[&expected]) {
+  let scheme_matches = audience
+    .split_once("://")
+    .is_none_or(|(audience_scheme, _)| audience_scheme.eq_ignore_ascii_case(scheme.as_str()));
+  if scheme_matches && audience_matches(audience, &[&expected]) {
     Ok(claims)
   } else {
     Err(AuthError::AudienceMismatch)

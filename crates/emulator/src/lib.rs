@@ -13,6 +13,7 @@
 //! - [`ws`]: the WebSocket client endpoint `/client/hubs/{hub}`.
 //! - [`events`]: event handlers, the CloudEvents the emulator sends to the app server.
 //! - [`metadata`]: the rules of per-message metadata, from REST headers and client messages.
+//! - [`origin`]: the scheme and host a request was addressed to, for the URLs the emulator writes.
 //! - [`tls`]: HTTPS/WSS serving with a generated or given certificate.
 //! - [`trace`]: the live trace of connections, messages and HTTP calls, its page and its feed.
 
@@ -22,6 +23,7 @@ pub mod error;
 pub mod events;
 pub mod metadata;
 pub mod odata;
+pub mod origin;
 pub mod rest;
 pub mod roles;
 pub mod server;

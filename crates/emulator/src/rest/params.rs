@@ -5,10 +5,11 @@ use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, RawPathParams, State};
 use axum::http::request::Parts;
-use axum::http::{header, Uri};
+use axum::http::Uri;
 use webpubsub_protocol::{api, names};
 
 use crate::error::{ProblemMediaType, RestError};
+use crate::origin::RequestOrigin;
 use crate::state::{Hub, SharedState};
 
 /// The query string as ordered `(name, value)` pairs, `+` and `%XX` decoded.
@@ -117,8 +118,8 @@ pub struct RestCall {
   pub query: QueryParams,
   pub version: ApiVersion,
   pub uri: Uri,
-  /// `Host` header as sent, for absolute URLs in responses.
-  pub host: Option<String>,
+  /// Where the caller addressed the request, for absolute URLs in responses.
+  pub origin: RequestOrigin,
   params: Vec<(String, String)>,
 }
 
@@ -138,9 +139,9 @@ impl RestCall {
       .unwrap_or_default()
   }
 
-  /// `http://<Host>`, the origin this request was addressed to.
+  /// `http(s)://<host>`, the origin this request was addressed to.
   pub fn origin(&self) -> String {
-    format!("http://{}", self.host.as_deref().unwrap_or("localhost"))
+    self.origin.to_string()
   }
 }
 
@@ -193,19 +194,14 @@ impl FromRequestParts<SharedState> for RestCall {
       .find(|(key, _)| key == "hub")
       .map(|(_, value)| value.clone())
       .unwrap_or_default();
-    let host = parts
-      .headers
-      .get(header::HOST)
-      .and_then(|value| value.to_str().ok())
-      .map(str::to_owned)
-      .or_else(|| parts.uri.authority().map(|a| a.to_string()));
+    let origin = RequestOrigin::of(&state, &parts.headers);
     Ok(RestCall {
       state,
       hub_name,
       query,
       version,
       uri: parts.uri.clone(),
-      host,
+      origin,
       params,
     })
   }

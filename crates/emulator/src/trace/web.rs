@@ -21,6 +21,7 @@ use webpubsub_protocol::names;
 
 use super::{inspect, Category, Feed, FeedItem, TraceRecord};
 use crate::auth::{bearer_token, now_seconds};
+use crate::origin::RequestOrigin;
 use crate::state::{EmulatorState, SharedState};
 
 const PAGE: &str = include_str!("page.html");
@@ -97,23 +98,6 @@ struct Params {
   hub: Option<String>,
 }
 
-/// The origin the caller used: the scheme served and the `Host` header.
-fn origin(state: &EmulatorState, headers: &HeaderMap) -> String {
-  let scheme = if state.config.tls.is_some() {
-    "https"
-  } else {
-    "http"
-  };
-  let host = headers
-    .get(header::HOST)
-    .and_then(|host| host.to_str().ok())
-    .map_or_else(
-      || format!("{}:{}", state.config.host, state.config.port),
-      str::to_owned,
-    );
-  format!("{scheme}://{host}")
-}
-
 fn authorize(
   state: &EmulatorState,
   headers: &HeaderMap,
@@ -130,7 +114,7 @@ fn authorize(
     .signing_key
     .verify(token, now_seconds())
     .map_err(|_| Unauthorized)?;
-  let expected = audience(&origin(state, headers));
+  let expected = audience(&RequestOrigin::of(state, headers).to_string());
   let audience = claims.audience.ok_or(Unauthorized)?;
   if audience.eq_ignore_ascii_case(&expected) && claims.expires_at >= now_seconds() {
     Ok(())
@@ -278,7 +262,7 @@ async fn client_token(
   if let Some(invalid) = invalid {
     return Ok((StatusCode::BAD_REQUEST, invalid.to_string()).into_response());
   }
-  let origin = origin(&state, &headers);
+  let origin = RequestOrigin::of(&state, &headers);
   let path = ClientProtocol::Default.client_path(&request.hub);
   let claims = ClientTokenClaims {
     audience: format!("{origin}/{path}"),
@@ -288,8 +272,11 @@ async fn client_token(
     lifetime_minutes: CLIENT_TOKEN_MINUTES,
   };
   let token = state.signing_key.sign_client_token(&claims, now_seconds());
-  let ws_origin = origin.replacen("http", "ws", 1);
-  let url = format!("{ws_origin}/{path}?access_token={token}");
+  let url = format!(
+    "{}://{}/{path}?access_token={token}",
+    origin.scheme.websocket(),
+    origin.host
+  );
   Ok(Json(serde_json::json!({ "url": url })).into_response())
 }
 

@@ -7,6 +7,7 @@ use webpubsub_protocol::jwt::{JwtError, VerifiedClaims};
 use webpubsub_protocol::names;
 
 use crate::auth::{self, AuthError};
+use crate::origin::RequestOrigin;
 use crate::roles::{RoleError, Roles};
 use crate::state::EmulatorState;
 use crate::ws::codec::json::{JSON_PROTOCOL, JSON_RELIABLE_PROTOCOL};
@@ -189,7 +190,8 @@ impl Handshake {
       .filter(|token| !token.is_empty())
       .or_else(|| auth::bearer_token(authorization))
       .ok_or(HandshakeError::Unauthorized(AuthError::Missing))?;
-    let claims: VerifiedClaims = auth::verify_client_token(state, token, &hub_in_url)?;
+    let scheme = RequestOrigin::of(state, headers).scheme;
+    let claims: VerifiedClaims = auth::verify_client_token(state, token, &hub_in_url, scheme)?;
     if claims
       .groups
       .iter()
