@@ -291,6 +291,21 @@ test("protobuf events reach the event handler as application/x-protobuf, and its
   }
 });
 
+test("a protobuf invocation gets the handler's answer in an invoke_response_message", async () => {
+  const client = await protobufClient({ userId: "inv" });
+  try {
+    client.send({ invoke_event_message: { event: "reading", invocation_id: "i-1", data: { text_data: "abc" } } });
+    const response = await client.next((m) => m.message === "invoke_response_message");
+    assert.deepEqual(response.invoke_response_message, {
+      invocation_id: "i-1",
+      success: true,
+      data: { text_data: "got 3 bytes", data: "text_data" },
+    });
+  } finally {
+    client.socket.close();
+  }
+});
+
 test("the reliable protobuf protocol numbers messages and replays the unacknowledged ones after recovery", async () => {
   const client = await protobufClient({ userId: "rel" }, { protocol: PROTOBUF_RELIABLE });
   const connected = (await client.next((m) => m.message === "system_message")).system_message.connected_message;

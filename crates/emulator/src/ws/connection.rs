@@ -23,6 +23,7 @@ use crate::state::{
 use crate::trace::{Category, Level, TraceRecord};
 use crate::ws::codec::{AckErrorName, Codec, Payload, Rejection, Reply, Request};
 use crate::ws::events::{self, UserEvent};
+use crate::ws::invocations::{Answer, Invocations};
 use crate::ws::recovery::{reconnection_token, RECOVERY_WINDOW};
 use crate::ws::reliable::ReliableBuffer;
 
@@ -35,6 +36,9 @@ pub mod close_code {
   pub const MESSAGE_TOO_BIG: u16 = 1009;
   pub const INTERNAL_ERROR: u16 = 1011;
 }
+
+/// The error name of a failed invocation (the handler failed, is missing, or the invocation was refused).
+const INVOCATION_ERROR: &str = "InternalServerError";
 
 /// How long the endpoint waits for a peer to take its last frames before dropping the socket.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
@@ -59,6 +63,8 @@ pub struct Session {
   processed_acks: HashSet<u64>,
   /// New transports of a reliable connection, from recovery requests.
   transports: Option<mpsc::Receiver<Box<WebSocket>>>,
+  /// `invoke` requests waiting for the event handler.
+  invocations: Invocations,
   stop: Stop,
 }
 
@@ -124,6 +130,7 @@ enum Wake {
   Frame(Option<Result<Message, axum::Error>>),
   Transport(Option<Box<WebSocket>>),
   RecoveryExpired,
+  Invoked(String, Answer),
 }
 
 /// The result of writing one frame.
@@ -154,6 +161,7 @@ impl Session {
       reliable: reliable.then(|| Box::new(ReliableBuffer::new())),
       processed_acks: HashSet::new(),
       transports: None,
+      invocations: Invocations::default(),
     }
   }
 
@@ -195,6 +203,7 @@ impl Session {
         item = self.outbound.recv() => Wake::Outbound(item),
         frame = next_frame(socket) => Wake::Frame(frame),
         transport = next_transport(&mut self.transports) => Wake::Transport(transport),
+        (id, answer) = self.invocations.next() => Wake::Invoked(id, answer),
         _ = expiry(*recovery_deadline) => Wake::RecoveryExpired,
       };
       let ending = match wake {
@@ -208,6 +217,11 @@ impl Session {
           Some(Ending::Gone { aborted: true })
         }
         Wake::Frame(frame) => self.receive(frame, socket, recovery_deadline).await,
+        Wake::Invoked(id, answer) => {
+          self
+            .answer_invocation(&id, answer, socket, recovery_deadline)
+            .await
+        }
         Wake::Transport(Some(transport)) => {
           *socket = Some(*transport);
           *recovery_deadline = None;
@@ -467,6 +481,32 @@ impl Session {
         }
         return None;
       }
+      Request::Invoke {
+        invocation_id,
+        event,
+        payload,
+      } => {
+        let conn = self.conn.clone();
+        let call = async move {
+          let event = UserEvent {
+            name: event,
+            payload,
+          };
+          events::dispatch(&conn, event).await
+        };
+        let Err(refusal) = self.invocations.start(invocation_id.clone(), call) else {
+          return None;
+        };
+        let reply = Reply::InvokeResponse {
+          invocation_id: &invocation_id,
+          result: Err((INVOCATION_ERROR, &refusal.to_string())),
+        };
+        return self.reply(reply, socket, recovery_deadline).await;
+      }
+      Request::CancelInvocation { invocation_id } => {
+        self.invocations.cancel(&invocation_id);
+        return None;
+      }
       Request::JoinGroup { ack_id, .. }
       | Request::LeaveGroup { ack_id, .. }
       | Request::SendToGroup { ack_id, .. }
@@ -536,6 +576,29 @@ impl Session {
       Err((name, message)) => Some((*name, message.as_str())),
     };
     let reply = Reply::Ack { ack_id, error };
+    self.reply(reply, socket, recovery_deadline).await
+  }
+
+  /// Sends the event handler's answer to an invocation.
+  async fn answer_invocation(
+    &mut self,
+    invocation_id: &str,
+    answer: Answer,
+    socket: &mut Option<WebSocket>,
+    recovery_deadline: &mut Option<Instant>,
+  ) -> Option<Ending> {
+    let failure;
+    let result = match &answer {
+      Ok(message) => Ok(message.as_deref()),
+      Err(error) => {
+        failure = error.to_string();
+        Err((INVOCATION_ERROR, failure.as_str()))
+      }
+    };
+    let reply = Reply::InvokeResponse {
+      invocation_id,
+      result,
+    };
     self.reply(reply, socket, recovery_deadline).await
   }
 

@@ -11,6 +11,7 @@ pub mod codec;
 pub mod connection;
 pub mod events;
 pub mod handshake;
+pub mod invocations;
 pub mod recovery;
 pub mod reliable;
 

@@ -14,8 +14,8 @@ use serde_json::value::RawValue;
 use webpubsub_protocol::payload::ContentKind;
 
 use super::{
-  event, group, payload, protobuf, ttl_seconds, AckErrorName, Codec, InvalidRequest, Payload,
-  Rejection, Reply, Request,
+  event, group, invocation_id, payload, protobuf, ttl_seconds, AckErrorName, Codec, InvalidRequest,
+  Payload, Rejection, Reply, Request,
 };
 use crate::state::{DataMessage, MessageSource};
 use crate::ws::connection::close_code;
@@ -65,6 +65,10 @@ impl Codec for JsonCodec {
         reconnection_token,
       } => connected(connection_id, user_id, reconnection_token),
       Reply::Disconnected { reason } => disconnected(reason),
+      Reply::InvokeResponse {
+        invocation_id,
+        result,
+      } => invoke_response(invocation_id, result),
     };
     Some(Message::Text(frame.into()))
   }
@@ -93,6 +97,8 @@ struct Fields<'a> {
   metadata: Option<HashMap<String, String>>,
   ttl_seconds: Option<u64>,
   sequence_id: Option<u64>,
+  invocation_id: Option<String>,
+  target: Option<String>,
 }
 
 /// Parses one text frame into a request.
@@ -130,6 +136,28 @@ pub fn parse_request(text: &str) -> Result<Request, InvalidMessage> {
         .ok_or(InvalidMessage::MissingField("sequenceId"))?,
     }),
     "ping" => Ok(Request::Ping),
+    "invoke" => {
+      if let Some(target) = fields.target.filter(|target| target != "event") {
+        return Err(InvalidMessage::InvocationTarget(target));
+      }
+      let metadata = fields.metadata;
+      let payload = match fields.data {
+        Some(_) => json_payload(fields.data_type.as_deref(), fields.data, metadata)?,
+        None => payload(
+          ContentKind::Text,
+          Some(Bytes::new()),
+          metadata.unwrap_or_default(),
+        )?,
+      };
+      Ok(Request::Invoke {
+        invocation_id: invocation_id(fields.invocation_id)?,
+        event: event(fields.event)?,
+        payload,
+      })
+    }
+    "cancelInvocation" => Ok(Request::CancelInvocation {
+      invocation_id: invocation_id(fields.invocation_id)?,
+    }),
     other => Err(InvalidMessage::UnknownType(other.to_owned())),
   }
 }
@@ -247,13 +275,7 @@ fn encode_message(msg: &DataMessage) -> String {
       );
     }
   }
-  let (data_type, data) = match msg.kind {
-    ContentKind::Text => ("text", json_string(&String::from_utf8_lossy(&msg.data))),
-    ContentKind::Binary => ("binary", json_string(&BASE64.encode(&msg.data))),
-    ContentKind::Json => ("json", json_value(&msg.data)),
-    ContentKind::Protobuf => ("protobuf", json_string(&BASE64.encode(&msg.data))),
-  };
-  let _ = write!(frame, r#","dataType":"{data_type}","data":{data}"#);
+  write_data(&mut frame, msg);
   if !msg.metadata.is_empty() {
     frame.push_str(r#","metadata":{"#);
     for (i, (key, value)) in msg.metadata.iter().enumerate() {
@@ -263,6 +285,47 @@ fn encode_message(msg: &DataMessage) -> String {
       let _ = write!(frame, "{}:{}", json_string(key), json_string(value));
     }
     frame.push('}');
+  }
+  frame.push('}');
+  frame
+}
+
+/// `,"dataType":…,"data":…` of a message's payload.
+fn write_data(frame: &mut String, msg: &DataMessage) {
+  let (data_type, data) = match msg.kind {
+    ContentKind::Text => ("text", json_string(&String::from_utf8_lossy(&msg.data))),
+    ContentKind::Binary => ("binary", json_string(&BASE64.encode(&msg.data))),
+    ContentKind::Json => ("json", json_value(&msg.data)),
+    ContentKind::Protobuf => ("protobuf", json_string(&BASE64.encode(&msg.data))),
+  };
+  let _ = write!(frame, r#","dataType":"{data_type}","data":{data}"#);
+}
+
+/// `{"type":"invokeResponse","invocationId":…,"success":true[,"dataType":…,"data":…]}`, or with
+/// `"success":false,"error":{"name":…,"message":…}`.
+fn invoke_response(
+  invocation_id: &str,
+  result: Result<Option<&DataMessage>, (&str, &str)>,
+) -> String {
+  let mut frame = format!(
+    r#"{{"type":"invokeResponse","invocationId":{}"#,
+    json_string(invocation_id)
+  );
+  match result {
+    Ok(data) => {
+      frame.push_str(r#","success":true"#);
+      if let Some(msg) = data {
+        write_data(&mut frame, msg);
+      }
+    }
+    Err((name, message)) => {
+      let _ = write!(
+        frame,
+        r#","success":false,"error":{{"name":{},"message":{}}}"#,
+        json_string(name),
+        json_string(message)
+      );
+    }
   }
   frame.push('}');
   frame

@@ -25,6 +25,7 @@ use raw::RawMode;
 /// Largest `ttlSeconds` a client may ask for.
 pub const MAX_TTL_SECONDS: u64 = 300;
 const MAX_EVENT_NAME_CHARS: usize = 128;
+const MAX_INVOCATION_ID_CHARS: usize = 128;
 
 /// A data payload sent by a client.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,6 +64,17 @@ pub enum Request {
     sequence_id: u64,
   },
   Ping,
+  /// A request/response call to the event handler: the user event `event`, answered with an
+  /// [`Reply::InvokeResponse`] carrying the handler's answer.
+  Invoke {
+    invocation_id: String,
+    event: String,
+    payload: Payload,
+  },
+  /// The client gave up on an invocation; a late answer is dropped.
+  CancelInvocation {
+    invocation_id: String,
+  },
 }
 
 /// The error of a failed ack.
@@ -84,7 +96,7 @@ impl AckErrorName {
 }
 
 /// A frame the service sends that is not a data message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub enum Reply<'a> {
   Ack {
     ack_id: u64,
@@ -100,6 +112,12 @@ pub enum Reply<'a> {
   /// Sent before a close the service starts.
   Disconnected {
     reason: &'a str,
+  },
+  /// The answer to a [`Request::Invoke`]: the handler's data (none for an empty answer), or an
+  /// error name and message.
+  InvokeResponse {
+    invocation_id: &'a str,
+    result: Result<Option<&'a DataMessage>, (&'a str, &'a str)>,
   },
 }
 
@@ -159,6 +177,19 @@ pub enum InvalidRequest {
   Metadata,
   #[error("ttlSeconds must be between 0 and {MAX_TTL_SECONDS}")]
   Ttl,
+  #[error("invalid invocationId")]
+  InvocationId,
+  #[error("unsupported invocation target '{0}'")]
+  InvocationTarget(String),
+}
+
+/// An invocation id from a request: 1 to 128 characters.
+pub fn invocation_id(id: Option<String>) -> Result<String, InvalidRequest> {
+  let id = id.ok_or(InvalidRequest::MissingField("invocationId"))?;
+  if id.is_empty() || id.chars().count() > MAX_INVOCATION_ID_CHARS {
+    return Err(InvalidRequest::InvocationId);
+  }
+  Ok(id)
 }
 
 /// A group name from a request.

@@ -16,7 +16,8 @@ use prost::{Message as _, Oneof};
 use webpubsub_protocol::payload::ContentKind;
 
 use super::{
-  event, group, payload, ttl_seconds, Codec, InvalidRequest, Payload, Rejection, Reply, Request,
+  event, group, invocation_id, payload, ttl_seconds, Codec, InvalidRequest, Payload, Rejection,
+  Reply, Request,
 };
 use crate::state::{DataMessage, MessageSource};
 use crate::ws::connection::close_code;
@@ -36,7 +37,7 @@ const SEQUENCE_ID_TAG: u32 = 4;
 
 #[derive(Clone, PartialEq, prost::Message)]
 struct UpstreamMessage {
-  #[prost(oneof = "Upstream", tags = "1, 5, 6, 7, 8, 9")]
+  #[prost(oneof = "Upstream", tags = "1, 5, 6, 7, 8, 9, 10, 11")]
   message: Option<Upstream>,
 }
 
@@ -54,6 +55,28 @@ enum Upstream {
   SequenceAck(SequenceAckMessage),
   #[prost(message, tag = "9")]
   Ping(Empty),
+  #[prost(message, tag = "10")]
+  InvokeEvent(InvokeEventMessage),
+  #[prost(message, tag = "11")]
+  CancelInvocation(CancelInvocationMessage),
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct InvokeEventMessage {
+  #[prost(string, tag = "1")]
+  event: String,
+  #[prost(string, tag = "2")]
+  invocation_id: String,
+  #[prost(message, optional, tag = "3")]
+  data: Option<MessageData>,
+  #[prost(map = "string, string", tag = "4")]
+  metadata: HashMap<String, String>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct CancelInvocationMessage {
+  #[prost(string, tag = "1")]
+  invocation_id: String,
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
@@ -124,7 +147,7 @@ enum Data {
 
 #[derive(Clone, PartialEq, prost::Message)]
 struct DownstreamMessage {
-  #[prost(oneof = "Downstream", tags = "1, 2, 3, 4")]
+  #[prost(oneof = "Downstream", tags = "1, 2, 3, 4, 5")]
   message: Option<Downstream>,
 }
 
@@ -138,6 +161,20 @@ enum Downstream {
   System(SystemMessage),
   #[prost(message, tag = "4")]
   Pong(Empty),
+  #[prost(message, tag = "5")]
+  InvokeResponse(InvokeResponseMessage),
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct InvokeResponseMessage {
+  #[prost(string, tag = "1")]
+  invocation_id: String,
+  #[prost(bool, tag = "2")]
+  success: bool,
+  #[prost(message, optional, tag = "3")]
+  data: Option<MessageData>,
+  #[prost(message, optional, tag = "4")]
+  error: Option<AckError>,
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
@@ -247,6 +284,20 @@ impl Codec for ProtobufCodec {
           reason: reason.to_owned(),
         })),
       }),
+      Reply::InvokeResponse {
+        invocation_id,
+        result,
+      } => Downstream::InvokeResponse(InvokeResponseMessage {
+        invocation_id: invocation_id.to_owned(),
+        success: result.is_ok(),
+        data: result.ok().flatten().map(|msg| MessageData {
+          data: Some(message_data(msg)),
+        }),
+        error: result.err().map(|(name, message)| AckError {
+          name: name.to_owned(),
+          message: message.to_owned(),
+        }),
+      }),
     };
     let frame = DownstreamMessage {
       message: Some(message),
@@ -293,6 +344,17 @@ pub fn parse_request(bytes: Bytes) -> Result<Request, InvalidRequest> {
       sequence_id: m.sequence_id,
     }),
     Some(Upstream::Ping(_)) => Ok(Request::Ping),
+    Some(Upstream::InvokeEvent(m)) => Ok(Request::Invoke {
+      invocation_id: invocation_id(Some(m.invocation_id))?,
+      event: event(Some(m.event))?,
+      payload: match m.data {
+        Some(data) => protobuf_payload(Some(data), m.metadata)?,
+        None => payload(ContentKind::Text, Some(Bytes::new()), m.metadata)?,
+      },
+    }),
+    Some(Upstream::CancelInvocation(m)) => Ok(Request::CancelInvocation {
+      invocation_id: invocation_id(Some(m.invocation_id))?,
+    }),
   }
 }
 
@@ -332,12 +394,7 @@ fn encode_data(msg: &DataMessage) -> Bytes {
     MessageSource::Server => ("server", None),
     MessageSource::Group { group, .. } => ("group", Some(group.clone())),
   };
-  let data = match msg.kind {
-    ContentKind::Text => Data::Text(String::from_utf8_lossy(&msg.data).into_owned()),
-    ContentKind::Binary => Data::Binary(msg.data.clone()),
-    ContentKind::Protobuf => Data::Protobuf(msg.data.clone()),
-    ContentKind::Json => Data::Json(String::from_utf8_lossy(&msg.data).into_owned()),
-  };
+  let data = message_data(msg);
   let frame = DownstreamMessage {
     message: Some(Downstream::Data(DataMessageFrame {
       from: from.to_owned(),
@@ -348,6 +405,16 @@ fn encode_data(msg: &DataMessage) -> Bytes {
     })),
   };
   frame.encode_to_vec().into()
+}
+
+/// A message's payload as `MessageData`.
+fn message_data(msg: &DataMessage) -> Data {
+  match msg.kind {
+    ContentKind::Text => Data::Text(String::from_utf8_lossy(&msg.data).into_owned()),
+    ContentKind::Binary => Data::Binary(msg.data.clone()),
+    ContentKind::Protobuf => Data::Protobuf(msg.data.clone()),
+    ContentKind::Json => Data::Json(String::from_utf8_lossy(&msg.data).into_owned()),
+  }
 }
 
 /// A shared data frame with `sequence_id` appended to its `DataMessage` (protobuf fields may come in
