@@ -4,6 +4,7 @@
 //! Modules:
 //! - [`config`]: listen address, access key and compatibility switches.
 //! - [`server`]: binding, serving and graceful shutdown ([`start`], [`run`], [`app`]).
+//! - [`accept`]: the accept loop and per-connection serving, plain or TLS, with their timeouts.
 //! - [`state`]: hubs, connections, groups and users, and message fan-out.
 //! - [`rest`]: the data-plane REST routes under `/api`.
 //! - [`auth`]: REST bearer-token and client access-token checks.
@@ -17,6 +18,7 @@
 //! - [`tls`]: HTTPS/WSS serving with a generated or given certificate.
 //! - [`trace`]: the live trace of connections, messages and HTTP calls, its page and its feed.
 
+pub mod accept;
 pub mod auth;
 pub mod config;
 pub mod error;

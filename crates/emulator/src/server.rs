@@ -3,7 +3,7 @@
 //! Shutdown order: stop accepting, cancel the shared token so WebSocket tasks send their close
 //! frames, then wait (bounded) for in-flight requests and tracked tasks to end.
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::io;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
@@ -13,12 +13,15 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tokio::task::{JoinHandle, JoinSet};
 
-use crate::config::EmulatorConfig;
+use crate::config::{EmulatorConfig, DEFAULT_ACCESS_KEY};
 use crate::state::{EmulatorState, SharedState};
 use crate::tls::TlsIdentity;
 
-/// How long shutdown waits for connections and WebSocket tasks before dropping them.
-pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long shutdown waits for connections and WebSocket tasks to finish on their own.
+pub const GRACE_PERIOD: Duration = Duration::from_millis(700);
+
+/// Most time shutdown takes: after [`GRACE_PERIOD`] every remaining socket is dropped.
+pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// The whole HTTP surface: REST API, health, the WebSocket client endpoint and the live trace.
 pub fn app(state: SharedState) -> Router {
@@ -31,7 +34,9 @@ pub fn app(state: SharedState) -> Router {
 }
 
 /// Serves `app(state)` on every listener until `shutdown` completes or the state's shutdown
-/// token is cancelled, then shuts down gracefully.
+/// token is cancelled, then shuts down: WebSocket clients get their close frames and in-flight
+/// requests finish for up to [`GRACE_PERIOD`]; then every socket still open (a stalled reader, a
+/// half-sent request or upgrade) is dropped.
 pub async fn run(
   listeners: Vec<TcpListener>,
   state: SharedState,
@@ -41,29 +46,13 @@ pub async fn run(
   let mut servers = JoinSet::new();
   let acceptor = state.config.tls.as_ref().map(TlsIdentity::acceptor);
   for listener in listeners {
-    let stop = state.shutdown.clone();
-    match &acceptor {
-      Some(acceptor) => {
-        servers.spawn(crate::tls::serve(
-          listener,
-          app.clone(),
-          acceptor.clone(),
-          stop,
-        ));
-      }
-      None => {
-        let app = app
-          .clone()
-          .into_make_service_with_connect_info::<std::net::SocketAddr>();
-        let server = axum::serve(listener, app)
-          .with_graceful_shutdown(async move { stop.cancelled().await })
-          .into_future();
-        servers.spawn(async move {
-          // A serve error ends only this listener; shutdown proceeds the same way.
-          let _ = server.await;
-        });
-      }
-    }
+    servers.spawn(crate::accept::serve(
+      listener,
+      app.clone(),
+      acceptor.clone(),
+      state.shutdown.clone(),
+      state.hard_stop.clone(),
+    ));
   }
   tokio::select! {
     _ = shutdown => {}
@@ -75,8 +64,14 @@ pub async fn run(
     while servers.join_next().await.is_some() {}
     state.tasks.wait().await;
   };
-  // Past the bound, the remaining connections are dropped with `servers`.
-  let _ = tokio::time::timeout(SHUTDOWN_TIMEOUT, drained).await;
+  tokio::pin!(drained);
+  if tokio::time::timeout(GRACE_PERIOD, drained.as_mut())
+    .await
+    .is_err()
+  {
+    state.hard_stop.cancel();
+    let _ = tokio::time::timeout(SHUTDOWN_TIMEOUT - GRACE_PERIOD, drained).await;
+  }
 }
 
 /// A started emulator; see [`start`].
@@ -104,6 +99,7 @@ async fn bind(host: &str, port: u16) -> io::Result<Vec<TcpListener>> {
 
 /// Validates the configuration, binds and starts serving in a background task.
 pub async fn start(config: EmulatorConfig) -> io::Result<RunningEmulator> {
+  let config = with_private_key(config);
   config
     .validate()
     .map_err(|error| io::Error::new(io::ErrorKind::InvalidInput, error))?;
@@ -207,6 +203,37 @@ impl RunningEmulator {
   }
 }
 
+/// Outside loopback, the official emulator's published key would let anyone on the network connect,
+/// send and read: an emulator bound there with that key gets a random key instead, which its
+/// connection string carries (the command line prints it once at start).
+fn with_private_key(mut config: EmulatorConfig) -> EmulatorConfig {
+  if config.access_key == DEFAULT_ACCESS_KEY && !is_loopback_host(&config.host) {
+    config.access_key = random_access_key();
+    eprintln!(
+      "webpubsub-emulator: listening on '{}', beyond this machine: using a random access key instead of the public default (it is in the connection string; --access-key / accessKey chooses one)",
+      config.host
+    );
+  }
+  config
+}
+
+/// Whether a configured host is reachable only from this machine.
+fn is_loopback_host(host: &str) -> bool {
+  host.eq_ignore_ascii_case("localhost")
+    || host
+      .trim_start_matches('[')
+      .trim_end_matches(']')
+      .parse::<IpAddr>()
+      .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// 32 random bytes in base64, shaped like the service's access keys.
+fn random_access_key() -> String {
+  use base64::Engine as _;
+  let bytes: [u8; 32] = rand::random();
+  base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
 /// How a host appears in URLs: wildcard addresses become `localhost`, IPv6 gets brackets.
 fn display_host(host: &str) -> String {
   match host.parse::<IpAddr>() {
@@ -219,6 +246,36 @@ fn display_host(host: &str) -> String {
 #[cfg(test)]
 mod tests {
   use super::*;
+
+  #[test]
+  fn beyond_loopback_the_public_key_is_replaced_by_a_random_one() {
+    let on = |host: &str, key: &str| {
+      with_private_key(EmulatorConfig {
+        host: host.to_owned(),
+        access_key: key.to_owned(),
+        ..EmulatorConfig::default()
+      })
+      .access_key
+    };
+    for loopback in ["localhost", "127.0.0.1", "127.1.2.3", "::1", "[::1]"] {
+      assert_eq!(
+        on(loopback, DEFAULT_ACCESS_KEY),
+        DEFAULT_ACCESS_KEY,
+        "{loopback}"
+      );
+    }
+    let mine = "my-own-key-0123456789-0123456789-0123456789";
+    for exposed in ["0.0.0.0", "::", "192.0.2.1", "emulator.example"] {
+      let key = on(exposed, DEFAULT_ACCESS_KEY);
+      assert_ne!(key, DEFAULT_ACCESS_KEY, "{exposed}");
+      assert_eq!(crate::config::validate_access_key(&key), Ok(()));
+      assert_eq!(on(exposed, mine), mine, "a chosen key is kept");
+    }
+    assert_ne!(
+      on("0.0.0.0", DEFAULT_ACCESS_KEY),
+      on("0.0.0.0", DEFAULT_ACCESS_KEY)
+    );
+  }
 
   #[test]
   fn hosts_are_displayed_like_urls() {

@@ -667,6 +667,8 @@ pub struct EmulatorState {
   pub signing_key: webpubsub_protocol::jwt::SigningKey,
   /// Cancelled on shutdown: WebSocket tasks send close 1001 and end.
   pub shutdown: CancellationToken,
+  /// Cancelled when shutdown's grace period is over: whatever is still open is dropped.
+  pub hard_stop: CancellationToken,
   /// Tracks WebSocket tasks so shutdown can wait for them.
   pub tasks: tokio_util::task::TaskTracker,
   /// Reliable connections that a recovering client can resume (owned by the WebSocket endpoint).
@@ -691,6 +693,7 @@ impl EmulatorState {
       config,
       signing_key,
       shutdown: CancellationToken::new(),
+      hard_stop: CancellationToken::new(),
       tasks: tokio_util::task::TaskTracker::new(),
       recovery: crate::ws::recovery::RecoverySessions::default(),
       events: Arc::new(events),

@@ -1,5 +1,5 @@
 //! HTTPS and WSS: the emulator's certificate (generated self-signed for `localhost`, or read from
-//! PEM) and the accept loop that serves the app over TLS.
+//! PEM) and its TLS acceptor (the accept loop is [`crate::accept`]'s).
 //!
 //! A server SDK using a TokenCredential refuses plain `http`, so testing that path end to end needs
 //! TLS. Clients trust the generated certificate through [`TlsIdentity::certificate_pem`] (for Node,
@@ -7,21 +7,10 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
-use axum::Router;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
-use hyper_util::service::TowerToHyperService;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use tokio::net::TcpListener;
-use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
-use tokio_util::sync::CancellationToken;
-
-/// How long a client may take to finish the TLS handshake.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why a TLS identity could not be made or used. Never carries key material.
 #[derive(Debug, thiserror::Error)]
@@ -104,52 +93,6 @@ fn server_config(certificate_pem: &str, key_pem: &str) -> Result<rustls::ServerC
     .with_single_cert(chain, key)?;
   config.alpn_protocols = vec![b"http/1.1".to_vec()];
   Ok(config)
-}
-
-/// Serves `app` over TLS on `listener` until `stop` is cancelled, then lets each open connection
-/// finish its current request (WebSocket upgrades included) before returning.
-pub(crate) async fn serve(
-  listener: TcpListener,
-  app: Router,
-  acceptor: TlsAcceptor,
-  stop: CancellationToken,
-) {
-  let mut connections = JoinSet::new();
-  loop {
-    let (stream, peer) = tokio::select! {
-      _ = stop.cancelled() => break,
-      accepted = listener.accept() => match accepted {
-        Ok(accepted) => accepted,
-        // Per-connection failures (e.g. too many open files) must not end the server.
-        Err(_) => continue,
-      },
-    };
-    let acceptor = acceptor.clone();
-    let app = app
-      .clone()
-      .layer(axum::Extension(axum::extract::ConnectInfo(peer)));
-    let stop = stop.clone();
-    connections.spawn(async move {
-      let Ok(Ok(tls)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
-      else {
-        return;
-      };
-      let builder = auto::Builder::new(TokioExecutor::new());
-      let connection =
-        builder.serve_connection_with_upgrades(TokioIo::new(tls), TowerToHyperService::new(app));
-      tokio::pin!(connection);
-      tokio::select! {
-        _ = connection.as_mut() => {}
-        _ = stop.cancelled() => {
-          connection.as_mut().graceful_shutdown();
-          let _ = connection.await;
-        }
-      }
-    });
-    // Reap finished connections so the set does not grow with the server's lifetime.
-    while connections.try_join_next().is_some() {}
-  }
-  while connections.join_next().await.is_some() {}
 }
 
 #[cfg(test)]

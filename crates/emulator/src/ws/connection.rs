@@ -13,7 +13,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::SinkExt;
 use tokio::sync::mpsc;
 use tokio::time::{timeout, Instant};
-use tokio_util::sync::WaitForCancellationFutureOwned;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use crate::auth::now_seconds;
 use crate::roles::GroupAction;
@@ -26,6 +26,7 @@ use crate::ws::events::{self, UserEvent};
 use crate::ws::invocations::{Answer, Invocations};
 use crate::ws::recovery::{reconnection_token, RECOVERY_WINDOW};
 use crate::ws::reliable::ReliableBuffer;
+use crate::ws::MAX_CLIENT_MESSAGE_BYTES;
 
 /// Close codes the endpoint sends besides the ones in [`crate::state`].
 pub mod close_code {
@@ -445,11 +446,10 @@ impl Session {
     match frame {
       Some(Ok(Message::Close(_))) => Some(Ending::Gone { aborted: false }),
       Some(Ok(Message::Ping(_) | Message::Pong(_))) => None,
+      Some(Ok(Message::Text(text))) if text.len() > MAX_CLIENT_MESSAGE_BYTES => Some(too_big()),
+      Some(Ok(Message::Binary(bytes))) if bytes.len() > MAX_CLIENT_MESSAGE_BYTES => Some(too_big()),
       Some(Ok(message)) => self.on_message(message, socket, recovery_deadline).await,
-      Some(Err(error)) if is_too_big(&error) => Some(Ending::close(
-        close_code::MESSAGE_TOO_BIG,
-        "The message is larger than 1 MB.",
-      )),
+      Some(Err(error)) if is_too_big(&error) => Some(too_big()),
       Some(Err(_)) | None => self.transport_lost(socket, recovery_deadline),
     }
   }
@@ -762,20 +762,29 @@ impl Session {
         reason,
         notify,
       } => (code, reason, notify),
-      Ending::Gone { .. } => return close_socket(socket, None).await,
+      Ending::Gone { .. } => return close_socket(socket, None, &self.state.hard_stop).await,
     };
     let disconnected = notify
       .then(|| self.codec.reply(Reply::Disconnected { reason: &reason }))
       .flatten();
+    let hard_stop = &self.state.hard_stop;
     if let Some(frame) = disconnected {
-      let _ = timeout(CLOSE_TIMEOUT, socket.send(frame)).await;
+      tokio::select! {
+        _ = timeout(CLOSE_TIMEOUT, socket.send(frame)) => {}
+        _ = hard_stop.cancelled() => return,
+      }
     }
-    close_socket(socket, Some((code, &reason))).await;
+    close_socket(socket, Some((code, &reason)), hard_stop).await;
   }
 }
 
-/// Sends a close frame (when given) and waits a bounded time for the peer to complete the close handshake.
-pub async fn close_socket(mut socket: WebSocket, close: Option<(u16, &str)>) {
+/// Sends a close frame (when given) and waits a bounded time for the peer to complete the close
+/// handshake; gives up at once when the emulator's shutdown drops every socket (`hard_stop`).
+pub async fn close_socket(
+  mut socket: WebSocket,
+  close: Option<(u16, &str)>,
+  hard_stop: &CancellationToken,
+) {
   let goodbye = async {
     if let Some((code, reason)) = close {
       let close = CloseFrame {
@@ -786,7 +795,10 @@ pub async fn close_socket(mut socket: WebSocket, close: Option<(u16, &str)>) {
     }
     while let Some(Ok(_)) = socket.recv().await {}
   };
-  let _ = timeout(CLOSE_TIMEOUT, goodbye).await;
+  tokio::select! {
+    _ = timeout(CLOSE_TIMEOUT, goodbye) => {}
+    _ = hard_stop.cancelled() => {}
+  }
 }
 
 /// A close reason cut to the 123 bytes a close frame can carry.
@@ -803,6 +815,13 @@ fn sent(result: Result<(), axum::Error>) -> Sent {
     Ok(()) => Sent::Ok,
     Err(_) => Sent::Failed,
   }
+}
+
+fn too_big() -> Ending {
+  Ending::close(
+    close_code::MESSAGE_TOO_BIG,
+    "The message is larger than 1 MB.",
+  )
 }
 
 fn duplicate_message(ack_id: Option<u64>) -> String {

@@ -34,6 +34,11 @@ use recovery::{verify_reconnection_token, RecoveryError};
 /// Largest frame or message a client may send.
 pub const MAX_CLIENT_MESSAGE_BYTES: usize = 1024 * 1024;
 
+/// Largest frame or message read at all. Messages between [`MAX_CLIENT_MESSAGE_BYTES`] and this are read
+/// whole and refused with close 1009, so the client gets the close frame instead of a reset from a socket
+/// dropped with unread input; only larger ones are cut off by the WebSocket layer.
+const MAX_READ_BYTES: usize = 2 * MAX_CLIENT_MESSAGE_BYTES;
+
 /// Read buffer of one connection. tungstenite allocates it up front and zero-fills it on every read, so
 /// its 128 KiB default costs that much resident memory per connection and a memset per read; larger
 /// frames still arrive whole (the buffer grows to the frame's length, up to the message limit above).
@@ -81,8 +86,8 @@ pub async fn handler(
   let mut upgrade = upgrade
     .read_buffer_size(READ_BUFFER_BYTES)
     .write_buffer_size(WRITE_BUFFER_BYTES)
-    .max_frame_size(MAX_CLIENT_MESSAGE_BYTES)
-    .max_message_size(MAX_CLIENT_MESSAGE_BYTES);
+    .max_frame_size(MAX_READ_BYTES)
+    .max_message_size(MAX_READ_BYTES);
   match handshake.intent {
     Intent::Connect(client) => {
       // The id exists before the upgrade: the `connect` event carries it.
@@ -216,6 +221,7 @@ fn recover(
       close_socket(
         socket,
         Some((close_code::POLICY_VIOLATION, &error.to_string())),
+        &state.hard_stop,
       )
       .await;
     })

@@ -1,0 +1,122 @@
+// The emulator under hostile or careless peers: outside loopback it never accepts the public key, an oversize
+// message gets close 1009 every time, and close() leaves no socket open (stalled readers, half-sent upgrades and
+// REST bodies included).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import net from "node:net";
+import { once } from "node:events";
+import { createHmac } from "node:crypto";
+import { createRequire } from "node:module";
+import { until } from "./helpers/until.mjs";
+
+const require = createRequire(import.meta.url);
+const { startEmulator } = require("../emulator.js");
+const { WebPubSubServiceClient } = require("@azure/web-pubsub");
+const WebSocket = require("ws");
+
+const PUBLIC_KEY = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH";
+
+function sign(key, claims) {
+  const part = (value) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  const body = `${part({ alg: "HS256", typ: "JWT" })}.${part(claims)}`;
+  return `${body}.${createHmac("sha256", key).update(body).digest("base64url")}`;
+}
+
+function upgradeStatus(url, protocol) {
+  return new Promise((resolve) => {
+    const socket = new WebSocket(url, protocol);
+    socket.once("open", () => {
+      socket.terminate();
+      resolve(101);
+    });
+    socket.once("unexpected-response", (_, response) => resolve(response.statusCode));
+    socket.once("error", () => {});
+  });
+}
+
+test("bound beyond loopback without a key, the emulator uses a random key and refuses the public one", async () => {
+  const emulator = await startEmulator({ host: "0.0.0.0", port: 0 });
+  try {
+    const key = /AccessKey=([^;]+);/.exec(emulator.connectionString)[1];
+    assert.notEqual(key, PUBLIC_KEY);
+    assert.ok(key.length >= 32);
+    const url = `ws://127.0.0.1:${emulator.port}/client/hubs/hub`;
+    const claims = { aud: `http://127.0.0.1:${emulator.port}/client/hubs/hub`, exp: Math.floor(Date.now() / 1000) + 600 };
+    assert.equal(await upgradeStatus(`${url}?access_token=${sign(PUBLIC_KEY, claims)}`), 401);
+    assert.equal(await upgradeStatus(`${url}?access_token=${sign(key, claims)}`), 101);
+    const service = new WebPubSubServiceClient(emulator.connectionString, "hub", { allowInsecureConnection: true });
+    assert.equal(await service.groupExists("none"), false);
+  } finally {
+    await emulator.close();
+  }
+  const local = await startEmulator({ port: 0 });
+  try {
+    assert.match(local.connectionString, new RegExp(`AccessKey=${PUBLIC_KEY};`), "loopback keeps the official emulator's key");
+  } finally {
+    await local.close();
+  }
+});
+
+test("a message of 1 MiB + 1 byte gets close 1009 every time; 1 MiB is delivered", async () => {
+  const emulator = await startEmulator({ port: 0 });
+  const service = new WebPubSubServiceClient(emulator.connectionString, "big", { allowInsecureConnection: true });
+  try {
+    for (let i = 0; i < 10; i++) {
+      const { url } = await service.getClientAccessToken({ roles: ["webpubsub.sendToGroup"] });
+      const socket = new WebSocket(url, "json.webpubsub.azure.v1");
+      const errors = [];
+      socket.on("error", (error) => errors.push(error.code ?? error.message));
+      await once(socket, "open");
+      socket.send("x".repeat(1024 * 1024 + 1));
+      const [code, reason] = await once(socket, "close");
+      assert.deepEqual([code, reason.toString(), errors], [1009, "The message is larger than 1 MB.", []], `attempt ${i + 1}`);
+    }
+    const receiver = await service.getClientAccessToken({ groups: ["g"] });
+    const sink = new WebSocket(receiver.url);
+    const received = [];
+    sink.on("message", (data) => received.push(data.length));
+    await once(sink, "open");
+    const sender = await service.getClientAccessToken({ roles: ["webpubsub.sendToGroup"] });
+    const source = new WebSocket(`${sender.url}&webpubsub_mode=sendToGroup&group=g`);
+    await once(source, "open");
+    source.send(Buffer.alloc(1024 * 1024, 7));
+    await until(() => received.length === 1, "the 1 MiB message");
+    assert.deepEqual(received, [1024 * 1024]);
+    sink.close();
+    source.close();
+  } finally {
+    await emulator.close();
+  }
+});
+
+test("close() leaves no socket open: stalled readers, half-sent upgrades and REST bodies, idle connections", async () => {
+  const emulator = await startEmulator({ port: 0 });
+  const service = new WebPubSubServiceClient(emulator.connectionString, "shut", { allowInsecureConnection: true });
+  const ended = [];
+  const watch = (socket, what) => {
+    socket.on("error", () => {});
+    socket.once("close", () => ended.push(what));
+  };
+  const raw = (what, text) => {
+    const socket = net.connect(emulator.port, "127.0.0.1", () => socket.write(text));
+    watch(socket, what);
+    return once(socket, "connect");
+  };
+
+  const { url } = await service.getClientAccessToken({ userId: "stalled" });
+  const stalled = new WebSocket(url, "json.webpubsub.azure.v1");
+  await once(stalled, "open");
+  stalled._socket.pause();
+  watch(stalled._socket, "stalled reader");
+  for (let i = 0; i < 40; i++) await service.sendToUser("stalled", Buffer.alloc(512 * 1024, 1));
+
+  await raw("half-sent upgrade", "GET /client/hubs/shut HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n");
+  await raw("half-sent REST body", "POST /api/hubs/shut/:send?api-version=2024-01-01 HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n0123456789");
+  await raw("idle connection", "");
+
+  await emulator.close();
+  // A paused socket sees the emulator's end only once it reads what is still buffered.
+  stalled._socket.resume();
+  await until(() => ended.length === 4, `every socket closed (closed: ${ended.join(", ")})`);
+  assert.deepEqual(ended.sort(), ["half-sent REST body", "half-sent upgrade", "idle connection", "stalled reader"]);
+});
