@@ -160,6 +160,10 @@ export interface NativeEmulatorOptions {
   allowUnvalidatedEntraTokens?: boolean
   /** Live-trace records kept for viewers that attach later. */
   traceCapacity?: number
+  /** Payload bytes that may wait for one client before it is closed as a slow client. */
+  maxQueuedBytes?: number
+  /** Milliseconds one write may wait for a client to read before it is closed as a slow client. */
+  writeTimeoutMs?: number
 }
 
 /**

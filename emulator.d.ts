@@ -22,6 +22,12 @@ export interface EmulatorOptions {
   allowUnvalidatedEntraTokens?: boolean;
   /** Live-trace records kept for followers that attach later (the page, {@link Emulator.trace}). Default 2000. */
   traceCapacity?: number;
+  /** Bytes of messages that may wait for one client; a client past it is closed (1008, `SlowClient`) and its
+   * queue freed. Default 16 MiB. */
+  maxQueuedBytes?: number;
+  /** How long one write may wait for a client to read; a client past it is closed (1008, `SlowClient`).
+   * Default 30,000 ms. */
+  writeTimeoutMs?: number;
 }
 
 /** The settings of one hub. */

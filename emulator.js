@@ -20,6 +20,8 @@ async function startEmulator(options = {}) {
     tlsKeyPem: typeof tls === "object" ? pemText(tls.key) : undefined,
     allowUnvalidatedEntraTokens: options.allowUnvalidatedEntraTokens,
     traceCapacity: options.traceCapacity,
+    maxQueuedBytes: options.maxQueuedBytes,
+    writeTimeoutMs: options.writeTimeoutMs,
   });
   // The emulator serves from the addon's own threads. Like a listening http.Server, it keeps Node's event loop
   // alive until close(); this timer is what Node sees.

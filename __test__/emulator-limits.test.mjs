@@ -89,6 +89,72 @@ test("a message of 1 MiB + 1 byte gets close 1009 every time; 1 MiB is delivered
   }
 });
 
+/** A client that reads (or, paused, does not) and the connection id the emulator gave it. */
+async function reader(service, userId, { paused = false } = {}) {
+  const { url } = await service.getClientAccessToken({ userId });
+  const socket = new WebSocket(url, "json.webpubsub.azure.v1");
+  const received = [];
+  socket.on("message", (data) => received.push(data.length));
+  socket.on("error", () => {});
+  await once(socket, "open");
+  await until(() => received.length > 0, "the connected message");
+  const closed = once(socket, "close");
+  if (paused) socket._socket.pause();
+  return { socket, received, closed };
+}
+
+test("a reader that stops reading is closed as a slow client past its queued-bytes bound; one that reads is not", async () => {
+  const emulator = await startEmulator({ port: 0, maxQueuedBytes: 4 * 1024 * 1024 });
+  const service = new WebPubSubServiceClient(emulator.connectionString, "slow", { allowInsecureConnection: true });
+  const trace = emulator.trace({ categories: ["connectivity"], hub: "slow" });
+  try {
+    const slow = await reader(service, "slow", { paused: true });
+    const fast = await reader(service, "fast");
+    for (let i = 0; i < 40; i++) {
+      await service.sendToUser("slow", Buffer.alloc(512 * 1024, 1));
+      await service.sendToUser("fast", Buffer.alloc(512 * 1024, 1));
+    }
+    await until(() => fast.received.length === 41, "every message reached the reader");
+    for (;;) {
+      const { value } = await trace.next();
+      if (value.event === "ConnectionEnded" && value.userId === "slow") {
+        assert.equal(value.level, "Warning");
+        assert.match(value.exception, /^SlowClient: more than 4194304 bytes of messages are waiting/);
+        break;
+      }
+    }
+    assert.equal(await service.userExists("slow"), false);
+    assert.equal(await service.userExists("fast"), true);
+    fast.socket.close();
+  } finally {
+    await trace.close();
+    await emulator.close();
+  }
+});
+
+test("a write the client does not take within the write timeout closes it as a slow client", async () => {
+  const emulator = await startEmulator({ port: 0, writeTimeoutMs: 1000, maxQueuedBytes: 256 * 1024 * 1024 });
+  const service = new WebPubSubServiceClient(emulator.connectionString, "stall", { allowInsecureConnection: true });
+  const trace = emulator.trace({ categories: ["connectivity"], hub: "stall" });
+  try {
+    const stalled = await reader(service, "stalled", { paused: true });
+    for (let i = 0; i < 64; i++) await service.sendToUser("stalled", Buffer.alloc(512 * 1024, 1));
+    for (;;) {
+      const { value } = await trace.next();
+      if (value.event === "ConnectionEnded" && value.userId === "stalled") {
+        assert.equal(value.exception, "SlowClient: the client did not read for 1 s.");
+        break;
+      }
+    }
+    assert.equal(await service.userExists("stalled"), false);
+    stalled.socket._socket.resume();
+    await stalled.closed;
+  } finally {
+    await trace.close();
+    await emulator.close();
+  }
+});
+
 test("close() leaves no socket open: stalled readers, half-sent upgrades and REST bodies, idle connections", async () => {
   const emulator = await startEmulator({ port: 0 });
   const service = new WebPubSubServiceClient(emulator.connectionString, "shut", { allowInsecureConnection: true });

@@ -18,7 +18,8 @@ let emulator;
 let service;
 
 before(async () => {
-  emulator = await startEmulator({ port: 0 });
+  // Room for the filler queued to readers that stopped reading (the default is 16 MiB).
+  emulator = await startEmulator({ port: 0, maxQueuedBytes: 64 * 1024 * 1024 });
   service = new WebPubSubServiceClient(emulator.connectionString, HUB, { allowInsecureConnection: true });
 });
 

@@ -31,6 +31,10 @@ pub struct NativeEmulatorOptions {
   pub allow_unvalidated_entra_tokens: Option<bool>,
   /// Live-trace records kept for viewers that attach later.
   pub trace_capacity: Option<u32>,
+  /// Payload bytes that may wait for one client before it is closed as a slow client.
+  pub max_queued_bytes: Option<u32>,
+  /// Milliseconds one write may wait for a client to read before it is closed as a slow client.
+  pub write_timeout_ms: Option<u32>,
 }
 
 /// A running emulator. `close()` shuts it down; later calls resolve at once.
@@ -77,6 +81,18 @@ fn config_of(options: Option<NativeEmulatorOptions>) -> napi::Result<EmulatorCon
       ));
     }
     config.trace_capacity = capacity as usize;
+  }
+  if let Some(bytes) = options.max_queued_bytes {
+    config.max_queued_bytes = bytes as usize;
+  }
+  if let Some(ms) = options.write_timeout_ms {
+    if ms == 0 {
+      return Err(napi::Error::new(
+        Status::InvalidArg,
+        "writeTimeoutMs must be at least 1",
+      ));
+    }
+    config.write_timeout = std::time::Duration::from_millis(u64::from(ms));
   }
   config.tls = tls_identity(
     options.tls.unwrap_or(false),

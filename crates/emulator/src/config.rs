@@ -12,6 +12,9 @@ pub const DEFAULT_HOST: &str = "127.0.0.1";
 
 pub const DEFAULT_PORT: u16 = 8080;
 
+/// How long a write to a client may wait, by default (see [`EmulatorConfig::write_timeout`]).
+pub const DEFAULT_WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Why an access key was refused. Never carries the key itself.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AccessKeyError {
@@ -61,6 +64,12 @@ pub struct EmulatorConfig {
   pub tls: Option<TlsIdentity>,
   /// Live-trace records kept for viewers that attach later.
   pub trace_capacity: usize,
+  /// Payload bytes that may wait in one connection's outbound queue; past it the connection is
+  /// closed as a slow client.
+  pub max_queued_bytes: usize,
+  /// How long one write to a client may wait for the client to read; past it the connection is
+  /// closed as a slow client.
+  pub write_timeout: std::time::Duration,
 }
 
 impl Default for EmulatorConfig {
@@ -73,6 +82,8 @@ impl Default for EmulatorConfig {
       event_handlers: EventHandlerSettings::default(),
       tls: None,
       trace_capacity: crate::trace::DEFAULT_CAPACITY,
+      max_queued_bytes: crate::state::DEFAULT_MAX_QUEUED_BYTES,
+      write_timeout: DEFAULT_WRITE_TIMEOUT,
     }
   }
 }
@@ -96,6 +107,8 @@ impl fmt::Debug for EmulatorConfig {
       .field("event_handlers", &self.event_handlers)
       .field("tls", &self.tls)
       .field("trace_capacity", &self.trace_capacity)
+      .field("max_queued_bytes", &self.max_queued_bytes)
+      .field("write_timeout", &self.write_timeout)
       .finish()
   }
 }

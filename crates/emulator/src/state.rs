@@ -11,6 +11,7 @@
 //! look hubs up with [`Hubs::find`] and never create them.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
@@ -25,6 +26,10 @@ use crate::roles::{GroupAction, PermissionGrants, Roles};
 
 /// Messages a connection's outbound queue may hold before it is closed with 1008.
 pub const OUTBOUND_QUEUE_CAPACITY: usize = 1000;
+
+/// Payload bytes a connection's outbound queue may hold, by default, before it is closed as a slow
+/// client (see [`crate::config::EmulatorConfig::max_queued_bytes`]).
+pub const DEFAULT_MAX_QUEUED_BYTES: usize = 16 * 1024 * 1024;
 
 /// WebSocket close code for a connection closed by the service on purpose (REST close).
 pub const CLOSE_NORMAL: u16 = 1000;
@@ -460,6 +465,16 @@ pub enum Outbound {
   },
 }
 
+impl Outbound {
+  /// The payload bytes the item holds in a queue.
+  fn size(&self) -> usize {
+    match self {
+      Outbound::Data(msg) => msg.data.len(),
+      Outbound::Close { .. } => 0,
+    }
+  }
+}
+
 /// Where a message came from, as JSON subprotocol clients see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MessageSource {
@@ -532,6 +547,8 @@ impl DataMessage {
 
 /// What a new connection is made of; fields beyond these are set by the hub state.
 pub struct ConnectionInit {
+  /// Most payload bytes waiting in the connection's outbound queue.
+  pub max_queued_bytes: usize,
   pub id: String,
   /// The hub's lower-cased name.
   pub hub: String,
@@ -553,6 +570,9 @@ pub struct Connection {
   /// Groups this connection is in; written only under the hub's write lock.
   groups: Mutex<HashSet<String>>,
   outbound: mpsc::Sender<Outbound>,
+  /// Payload bytes of the data messages in `outbound`.
+  queued_bytes: AtomicUsize,
+  max_queued_bytes: usize,
   /// Set once when the service closes the connection; the first close wins.
   close_status: OnceLock<(u16, String)>,
   /// Cancelled when the close could not be queued (full queue): the task must close now.
@@ -574,6 +594,8 @@ impl Connection {
       grants: Mutex::new(PermissionGrants::default()),
       groups: Mutex::new(HashSet::new()),
       outbound,
+      queued_bytes: AtomicUsize::new(0),
+      max_queued_bytes: init.max_queued_bytes,
       close_status: OnceLock::new(),
       close_now: CancellationToken::new(),
       upstream: OnceLock::new(),
@@ -584,7 +606,26 @@ impl Connection {
   /// Queues without waiting. A full queue closes this connection with 1008; false when the
   /// item was not queued (full, or the task is gone).
   pub fn deliver(&self, item: Outbound) -> bool {
-    match self.outbound.try_send(item) {
+    let size = item.size();
+    if size > 0 {
+      let queued = self.queued_bytes.fetch_add(size, Ordering::Relaxed) + size;
+      if queued > self.max_queued_bytes {
+        self.queued_bytes.fetch_sub(size, Ordering::Relaxed);
+        self.close_immediately(
+          CLOSE_POLICY_VIOLATION,
+          &format!(
+            "SlowClient: more than {} bytes of messages are waiting for the client to read them.",
+            self.max_queued_bytes
+          ),
+        );
+        return false;
+      }
+    }
+    let sent = self.outbound.try_send(item);
+    if sent.is_err() {
+      self.queued_bytes.fetch_sub(size, Ordering::Relaxed);
+    }
+    match sent {
       Ok(()) => true,
       Err(mpsc::error::TrySendError::Full(_)) => {
         self.close(
@@ -594,6 +635,18 @@ impl Connection {
         false
       }
       Err(mpsc::error::TrySendError::Closed(_)) => false,
+    }
+  }
+
+  /// Notes that the connection's task took an item off its queue.
+  pub fn took(&self, item: &Outbound) {
+    self.queued_bytes.fetch_sub(item.size(), Ordering::Relaxed);
+  }
+
+  /// Closes the connection now, without waiting for what is queued (which is dropped).
+  pub fn close_immediately(&self, code: u16, reason: &str) {
+    if self.close_status.set((code, reason.to_owned())).is_ok() {
+      self.close_now.cancel();
     }
   }
 
@@ -733,6 +786,7 @@ mod tests {
 
   fn connection(id: &str, user: Option<&str>) -> (Arc<Connection>, mpsc::Receiver<Outbound>) {
     Connection::new(ConnectionInit {
+      max_queued_bytes: DEFAULT_MAX_QUEUED_BYTES,
       id: id.to_owned(),
       hub: "hub".to_owned(),
       user_id: user.map(str::to_owned),
@@ -761,6 +815,37 @@ mod tests {
       Some(CLOSE_POLICY_VIOLATION)
     );
     assert!(conn.closed_by_service().is_cancelled());
+  }
+
+  #[test]
+  fn queued_bytes_are_bounded_and_given_back_when_taken() {
+    let (conn, mut rx) = Connection::new(ConnectionInit {
+      max_queued_bytes: 10,
+      id: "c".to_owned(),
+      hub: "hub".to_owned(),
+      user_id: None,
+      protocol: None,
+      roles: Roles::default(),
+    });
+    let sized = |n: usize| {
+      Outbound::Data(Arc::new(DataMessage::new(
+        ContentKind::Binary,
+        Bytes::from(vec![0; n]),
+        MessageSource::Server,
+      )))
+    };
+    assert!(conn.deliver(sized(6)));
+    assert!(conn.deliver(sized(4)));
+    conn.took(&rx.try_recv().unwrap());
+    assert!(conn.deliver(sized(6)), "taking a message frees its bytes");
+    assert!(!conn.deliver(sized(1)));
+    let (code, reason) = conn.close_status().unwrap();
+    assert_eq!(*code, CLOSE_POLICY_VIOLATION);
+    assert!(reason.starts_with("SlowClient:"));
+    assert!(
+      conn.closed_by_service().is_cancelled(),
+      "closed at once, not behind the queue"
+    );
   }
 
   #[test]

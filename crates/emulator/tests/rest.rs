@@ -33,6 +33,7 @@ fn connect(
 ) -> (Arc<Connection>, Receiver<Outbound>) {
   let hub = state.hubs.hub(hub);
   let (conn, rx) = Connection::new(ConnectionInit {
+    max_queued_bytes: webpubsub_emulator::state::DEFAULT_MAX_QUEUED_BYTES,
     id: id.to_owned(),
     hub: hub.name().to_owned(),
     user_id: user.map(str::to_owned),

@@ -213,7 +213,10 @@ impl Session {
           "The emulator is shutting down.",
         )),
         Wake::ClosedByService => Some(self.service_close()),
-        Wake::Outbound(Some(item)) => self.write_queued(item, socket, recovery_deadline).await,
+        Wake::Outbound(Some(item)) => {
+          self.conn.took(&item);
+          self.write_queued(item, socket, recovery_deadline).await
+        }
         Wake::Outbound(None) | Wake::Transport(None) | Wake::RecoveryExpired => {
           Some(Ending::Gone { aborted: true })
         }
@@ -297,6 +300,9 @@ impl Session {
         }
       }
       next = self.outbound.try_recv().ok();
+      if let Some(item) = &next {
+        self.conn.took(item);
+      }
     };
     self.log_expired(expired);
     match self.flush(socket).await {
@@ -720,10 +726,29 @@ impl Session {
     let Some(transport) = socket.as_mut() else {
       return Sent::Ok;
     };
+    let write_timeout = self.state.config.write_timeout;
     tokio::select! {
       biased;
-      result = transport.feed(frame) => sent(result),
+      result = timeout(write_timeout, transport.feed(frame)) => self.written(result),
       _ = self.stop.wait() => Sent::Interrupted,
+    }
+  }
+
+  /// A write's result; one the client did not take within the write timeout closes the connection
+  /// as a slow client (the task sees the close next).
+  fn written(&self, result: Result<Result<(), axum::Error>, tokio::time::error::Elapsed>) -> Sent {
+    match result {
+      Ok(result) => sent(result),
+      Err(_) => {
+        self.conn.close_immediately(
+          close_code::POLICY_VIOLATION,
+          &format!(
+            "SlowClient: the client did not read for {} s.",
+            self.state.config.write_timeout.as_secs_f64()
+          ),
+        );
+        Sent::Interrupted
+      }
     }
   }
 
@@ -732,9 +757,10 @@ impl Session {
     let Some(transport) = socket.as_mut() else {
       return Sent::Ok;
     };
+    let write_timeout = self.state.config.write_timeout;
     tokio::select! {
       biased;
-      result = transport.flush() => sent(result),
+      result = timeout(write_timeout, transport.flush()) => self.written(result),
       _ = self.stop.wait() => Sent::Interrupted,
     }
   }

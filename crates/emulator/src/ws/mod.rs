@@ -138,6 +138,7 @@ fn connect(
   }
   let hub = state.hubs.hub(hub_name);
   let (conn, outbound) = Connection::new(ConnectionInit {
+    max_queued_bytes: state.config.max_queued_bytes,
     id,
     hub: hub.name().to_owned(),
     user_id: client.user_id,
