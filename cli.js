@@ -278,7 +278,13 @@ function describeMessage(m) {
   if (m.type !== "message") return JSON.stringify(m);
   const from = m.from === "group" ? `group ${m.group}${m.fromUserId ? ` from ${m.fromUserId}` : ""}` : "server";
   const data = m.dataType === "json" ? JSON.stringify(m.data) : m.data;
+  if (m.stream) return `[${from}] stream ${m.stream.streamId} #${m.stream.streamSequenceId}${describeStreamEnd(m.stream)}${data ? ` ${m.dataType}: ${data}` : ""}`;
   return `[${from}] ${m.dataType}: ${data}`;
+}
+
+function describeStreamEnd(stream) {
+  if (!stream.endOfStream) return "";
+  return stream.error ? ` ended with ${stream.error.name}: ${stream.error.message}` : " ended";
 }
 
 // `listen` needs a WebSocket client: built into Node 22, behind a flag on Node 20.

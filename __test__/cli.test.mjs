@@ -1,12 +1,15 @@
 // The command line: the emulator command, every service command against it, help, and one-line errors.
 import { test, before, after } from "node:test";
+import { once } from "node:events";
 import assert from "node:assert/strict";
 import { spawn, execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
+import { createRequire } from "node:module";
 
 const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "cli.js");
 const ACCESS_KEY = "TESTKEYTESTKEYTESTKEYTESTKEYTESTKEY0123456789";
+const WebSocket = createRequire(import.meta.url)("ws");
 let emulator;
 let liveTraceUrl;
 let connectionString;
@@ -108,6 +111,19 @@ test("listen prints what send, group and close deliver; exists reflects the live
   const json = waitForLine(listener.stdout, /\[group g1\] json: \{"n":1\}/);
   assert.equal((await run(["send", "--hub", "chat", "--group", "g1", "--json", '{"n":1}'])).code, 0);
   await json;
+
+  // Stream fragments as they arrive, and the stream's end.
+  const writerUrl = (await run(["token", "--hub", "chat", "--user", "w", "--role", "webpubsub.sendToGroup"])).stdout.trim();
+  const writer = new WebSocket(writerUrl, "json.webpubsub.azure.v1");
+  await once(writer, "open");
+  const fragment = waitForLine(listener.stdout, /\[group g1 from w\] stream s1 #1 text: tok/);
+  const ended = waitForLine(listener.stdout, /\[group g1 from w\] stream s1 #2 ended$/m);
+  writer.send(JSON.stringify({ type: "sendToGroup", group: "g1", stream: { streamId: "s1" } }));
+  writer.send(JSON.stringify({ type: "streamData", streamId: "s1", streamSequenceId: 1, dataType: "text", data: "tok" }));
+  writer.send(JSON.stringify({ type: "streamEnd", streamId: "s1" }));
+  await fragment;
+  await ended;
+  writer.close();
 
   assert.equal((await run(["group", "add", "--hub", "chat", "--group", "g2", "--connection", connectionId])).stdout.trim(), "added");
   assert.equal((await run(["exists", "--hub", "chat", "--group", "g2"])).stdout.trim(), "true");

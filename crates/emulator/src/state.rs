@@ -505,6 +505,28 @@ pub struct DataMessage {
   /// When the message expires (`messageTtlSeconds` / `ttlSeconds`): a receiver that has not taken it
   /// by then never gets it.
   pub expires_at: Option<Instant>,
+  /// Set when the message is a fragment (or the end) of a group stream.
+  pub stream: Option<StreamInfo>,
+}
+
+/// Where a message stands in a group stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamInfo {
+  pub stream_id: String,
+  /// 1, 2, … as the writer numbered the fragments.
+  pub sequence_id: u64,
+  /// The stream's last message.
+  pub end: bool,
+  /// Why the stream ended, when it did not end normally.
+  pub error: Option<StreamError>,
+}
+
+/// The error a stream ended with: the writer's (`UserError`) or the service's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamError {
+  pub name: String,
+  pub message: String,
+  pub user_error_code: Option<String>,
 }
 
 impl DataMessage {
@@ -519,7 +541,13 @@ impl DataMessage {
       raw_text: OnceLock::new(),
       protobuf_frame: OnceLock::new(),
       expires_at: None,
+      stream: None,
     }
+  }
+
+  pub fn with_stream(mut self, stream: StreamInfo) -> Self {
+    self.stream = Some(stream);
+    self
   }
 
   /// Expires the message `seconds` from now; 0 means never.

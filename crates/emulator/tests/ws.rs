@@ -604,6 +604,13 @@ async fn reliable_clients_recover_and_get_unacked_messages_replayed() {
   let url = format!("ws://{base}/client/hubs/chat?access_token=expired&awps_connection_id={id}&awps_reconnection_token={token}");
   let (mut resumed, chosen) = connect(&url, &[RELIABLE]).await.unwrap();
   assert_eq!(chosen.as_deref(), Some(RELIABLE));
+  // `connected` again, with a new reconnection token, then the replay.
+  let again = next_json(&mut resumed).await;
+  assert_eq!(
+    (&again["event"], &again["connectionId"]),
+    (&json!("connected"), &json!(id))
+  );
+  assert!(again["reconnectionToken"].is_string());
   assert_eq!(
     next_json(&mut resumed).await,
     json!({"type":"message","from":"server","dataType":"text","data":"two","sequenceId":2})
@@ -626,6 +633,7 @@ async fn reliable_clients_recover_and_get_unacked_messages_replayed() {
 
   // A second transport replaces the first; everything was acknowledged, so nothing is replayed.
   let (mut replacement, _) = connect(&url, &[RELIABLE]).await.unwrap();
+  assert_eq!(next_json(&mut replacement).await["event"], "connected");
   send_json(&mut replacement, json!({"type":"ping"})).await;
   assert_eq!(next_json(&mut replacement).await, json!({"type":"pong"}));
   let old_end = tokio::time::timeout(WAIT, resumed.next())

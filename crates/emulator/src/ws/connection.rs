@@ -19,6 +19,7 @@ use crate::auth::now_seconds;
 use crate::roles::GroupAction;
 use crate::state::{
   Connection, DataMessage, EmulatorState, Hub, MessageSource, Outbound, Selection, SharedState,
+  StreamError, StreamInfo,
 };
 use crate::trace::{Category, Level, TraceRecord};
 use crate::ws::codec::{AckErrorName, Codec, Payload, Rejection, Reply, Request};
@@ -26,6 +27,7 @@ use crate::ws::events::{self, UserEvent};
 use crate::ws::invocations::{Answer, Invocations};
 use crate::ws::recovery::{reconnection_token, RECOVERY_WINDOW};
 use crate::ws::reliable::ReliableBuffer;
+use crate::ws::streams::{Ended, Fragment, Streams};
 use crate::ws::MAX_CLIENT_MESSAGE_BYTES;
 
 /// Close codes the endpoint sends besides the ones in [`crate::state`].
@@ -66,6 +68,8 @@ pub struct Session {
   transports: Option<mpsc::Receiver<Box<WebSocket>>>,
   /// `invoke` requests waiting for the event handler.
   invocations: Invocations,
+  /// The group streams this connection writes.
+  streams: Streams,
   stop: Stop,
 }
 
@@ -132,6 +136,7 @@ enum Wake {
   Transport(Option<Box<WebSocket>>),
   RecoveryExpired,
   Invoked(String, Answer),
+  StreamsIdle,
 }
 
 /// The result of writing one frame.
@@ -163,28 +168,20 @@ impl Session {
       processed_acks: HashSet::new(),
       transports: None,
       invocations: Invocations::default(),
+      streams: Streams::default(),
     }
   }
 
   /// Serves the connection until it ends, then removes it from the hub.
   pub async fn run(mut self, socket: WebSocket) {
-    let token = self.reliable.is_some().then(|| {
+    if self.reliable.is_some() {
       self.transports = Some(self.state.recovery.register(&self.conn.id));
-      reconnection_token(&self.state.signing_key, &self.conn.id, now_seconds())
-    });
-    let connected = self.codec.reply(Reply::Connected {
-      connection_id: &self.conn.id,
-      user_id: self.conn.user_id.as_deref(),
-      reconnection_token: token.as_deref(),
-    });
+    }
     let mut socket = Some(socket);
     let mut recovery_deadline = None;
-    let mut ending = None;
-    if let Some(frame) = connected {
-      if let Sent::Failed = self.send(&mut socket, frame).await {
-        ending = self.transport_lost(&mut socket, &mut recovery_deadline);
-      }
-    }
+    let ending = self
+      .send_connected(&mut socket, &mut recovery_deadline)
+      .await;
     let ending = match ending {
       Some(ending) => ending,
       None => self.serve(&mut socket, &mut recovery_deadline).await,
@@ -205,6 +202,7 @@ impl Session {
         frame = next_frame(socket) => Wake::Frame(frame),
         transport = next_transport(&mut self.transports) => Wake::Transport(transport),
         (id, answer) = self.invocations.next() => Wake::Invoked(id, answer),
+        _ = expiry(self.streams.next_deadline()) => Wake::StreamsIdle,
         _ = expiry(*recovery_deadline) => Wake::RecoveryExpired,
       };
       let ending = match wake {
@@ -221,6 +219,7 @@ impl Session {
           Some(Ending::Gone { aborted: true })
         }
         Wake::Frame(frame) => self.receive(frame, socket, recovery_deadline).await,
+        Wake::StreamsIdle => self.expire_streams(socket, recovery_deadline).await,
         Wake::Invoked(id, answer) => {
           self
             .answer_invocation(&id, answer, socket, recovery_deadline)
@@ -229,6 +228,10 @@ impl Session {
         Wake::Transport(Some(transport)) => {
           *socket = Some(*transport);
           *recovery_deadline = None;
+          // The client learns its new reconnection token (and resumes its streams) from this.
+          if let Some(ending) = self.send_connected(socket, recovery_deadline).await {
+            return ending;
+          }
           self.trace(
             Category::Connectivity,
             Level::Information,
@@ -255,6 +258,25 @@ impl Session {
       reason: reason.into(),
       notify: true,
     }
+  }
+
+  /// Sends the `connected` system message, with a fresh reconnection token on reliable protocols.
+  async fn send_connected(
+    &mut self,
+    socket: &mut Option<WebSocket>,
+    recovery_deadline: &mut Option<Instant>,
+  ) -> Option<Ending> {
+    let token = self
+      .reliable
+      .is_some()
+      .then(|| reconnection_token(&self.state.signing_key, &self.conn.id, now_seconds()));
+    let conn = self.conn.clone();
+    let connected = Reply::Connected {
+      connection_id: &conn.id,
+      user_id: conn.user_id.as_deref(),
+      reconnection_token: token.as_deref(),
+    };
+    self.reply(connected, socket, recovery_deadline).await
   }
 
   /// Writes a queued item and the ones already queued behind it (up to [`MAX_BATCH_MESSAGES`]) to
@@ -513,6 +535,60 @@ impl Session {
         self.invocations.cancel(&invocation_id);
         return None;
       }
+      Request::StreamStart {
+        group,
+        no_echo,
+        stream_id,
+        idle_timeout_ms,
+      } => {
+        let started = if self.conn.allows(GroupAction::Send, &group) {
+          self
+            .streams
+            .start(&stream_id, &group, no_echo, idle_timeout_ms, Instant::now())
+            .map_err(|refusal| (refusal.name(), refusal.to_string()))
+        } else {
+          Err(("Forbidden", self.forbidden("send to", &group).1))
+        };
+        let reply = match &started {
+          Ok(()) => Reply::StreamAck {
+            stream_id: &stream_id,
+            expected: 1,
+          },
+          Err((name, message)) => Reply::StreamClosed {
+            stream_id: &stream_id,
+            error: Some((name, message)),
+          },
+        };
+        return self.reply(reply, socket, recovery_deadline).await;
+      }
+      Request::StreamData {
+        stream_id,
+        fragment,
+      } => {
+        return self
+          .stream_data(stream_id, fragment, socket, recovery_deadline)
+          .await
+      }
+      Request::StreamEnd { stream_id, error } => {
+        let Some(ended) = self.streams.end(&stream_id) else {
+          return self
+            .stream_not_found(&stream_id, socket, recovery_deadline)
+            .await;
+        };
+        let error = error.map(|error| StreamError {
+          name: "UserError".to_owned(),
+          message: error
+            .message
+            .unwrap_or_else(|| "The writer aborted the stream.".to_owned()),
+          user_error_code: error.user_error_code,
+        });
+        self.publish_end(&ended, error);
+        let reply = Reply::StreamClosed {
+          stream_id: &stream_id,
+          error: None,
+        };
+        return self.reply(reply, socket, recovery_deadline).await;
+      }
       Request::JoinGroup { ack_id, .. }
       | Request::LeaveGroup { ack_id, .. }
       | Request::SendToGroup { ack_id, .. }
@@ -534,7 +610,7 @@ impl Session {
         ttl_seconds,
       } => {
         let outcome = if self.conn.allows(GroupAction::Send, &group) {
-          self.publish(group, no_echo, payload, ttl_seconds.unwrap_or(0));
+          self.publish(group, no_echo, payload, ttl_seconds.unwrap_or(0), None);
           Ok(())
         } else {
           Err(self.forbidden("send to", &group))
@@ -583,6 +659,110 @@ impl Session {
     };
     let reply = Reply::Ack { ack_id, error };
     self.reply(reply, socket, recovery_deadline).await
+  }
+
+  /// A fragment or keepalive of one of this connection's streams.
+  async fn stream_data(
+    &mut self,
+    stream_id: String,
+    fragment: Option<(u64, Payload)>,
+    socket: &mut Option<WebSocket>,
+    recovery_deadline: &mut Option<Instant>,
+  ) -> Option<Ending> {
+    let sequence_id = fragment.as_ref().map(|(id, _)| *id);
+    let outcome = self.streams.data(&stream_id, sequence_id, Instant::now());
+    let reply = match outcome {
+      Fragment::KeepAlive => return None,
+      Fragment::NotFound => {
+        return self
+          .stream_not_found(&stream_id, socket, recovery_deadline)
+          .await
+      }
+      Fragment::Publish {
+        group,
+        no_echo,
+        expected,
+      } => {
+        if let Some((sequence_id, payload)) = fragment {
+          let info = StreamInfo {
+            stream_id: stream_id.clone(),
+            sequence_id,
+            end: false,
+            error: None,
+          };
+          self.publish(group, no_echo, payload, 0, Some(info));
+        }
+        Reply::StreamAck {
+          stream_id: &stream_id,
+          expected,
+        }
+      }
+      Fragment::Duplicate { expected } => Reply::StreamAck {
+        stream_id: &stream_id,
+        expected,
+      },
+      Fragment::Gap { expected } => Reply::StreamNack {
+        stream_id: &stream_id,
+        name: "InvalidSequenceId",
+        message: "The fragment is out of order: resend from the expected sequence id.",
+        expected,
+      },
+    };
+    self.reply(reply, socket, recovery_deadline).await
+  }
+
+  async fn stream_not_found(
+    &mut self,
+    stream_id: &str,
+    socket: &mut Option<WebSocket>,
+    recovery_deadline: &mut Option<Instant>,
+  ) -> Option<Ending> {
+    let reply = Reply::StreamClosed {
+      stream_id,
+      error: Some(("StreamNotFound", "No stream with this id is open.")),
+    };
+    self.reply(reply, socket, recovery_deadline).await
+  }
+
+  /// Ends the streams that stayed idle past their timeout, for their subscribers and their writer.
+  async fn expire_streams(
+    &mut self,
+    socket: &mut Option<WebSocket>,
+    recovery_deadline: &mut Option<Instant>,
+  ) -> Option<Ending> {
+    const MESSAGE: &str = "The stream received no data within its idle timeout.";
+    for ended in self.streams.expire(Instant::now()) {
+      let error = StreamError {
+        name: "IdleTimeout".to_owned(),
+        message: MESSAGE.to_owned(),
+        user_error_code: None,
+      };
+      self.publish_end(&ended, Some(error));
+      let reply = Reply::StreamClosed {
+        stream_id: &ended.stream_id,
+        error: Some(("IdleTimeout", MESSAGE)),
+      };
+      if let Some(ending) = self.reply(reply, socket, recovery_deadline).await {
+        return Some(ending);
+      }
+    }
+    None
+  }
+
+  /// The last message of a stream: no payload, `endOfStream`, and the error it ended with.
+  fn publish_end(&self, ended: &Ended, error: Option<StreamError>) {
+    let payload = Payload {
+      kind: webpubsub_protocol::payload::ContentKind::Text,
+      data: bytes::Bytes::new(),
+      metadata: Vec::new(),
+    };
+    let info = StreamInfo {
+      stream_id: ended.stream_id.clone(),
+      sequence_id: ended.next_sequence_id,
+      end: true,
+      error,
+    };
+    self.publish(ended.group.clone(), ended.no_echo, payload, 0, Some(info));
   }
 
   /// Sends the event handler's answer to an invocation.
@@ -648,17 +828,26 @@ impl Session {
   }
 
   /// Publishes a client's payload to a group (the sender need not be a member).
-  fn publish(&self, group: String, no_echo: bool, payload: Payload, ttl_seconds: u64) {
+  fn publish(
+    &self,
+    group: String,
+    no_echo: bool,
+    payload: Payload,
+    ttl_seconds: u64,
+    stream: Option<StreamInfo>,
+  ) {
     let source = MessageSource::Group {
       group: group.clone(),
       from_user_id: self.conn.user_id.clone(),
     };
-    let msg = Arc::new(
-      DataMessage::new(payload.kind, payload.data, source)
-        .with_metadata(payload.metadata)
-        .with_sender(self.conn.id.clone())
-        .with_ttl_seconds(ttl_seconds),
-    );
+    let mut msg = DataMessage::new(payload.kind, payload.data, source)
+      .with_metadata(payload.metadata)
+      .with_sender(self.conn.id.clone())
+      .with_ttl_seconds(ttl_seconds);
+    if let Some(stream) = stream {
+      msg = msg.with_stream(stream);
+    }
+    let msg = Arc::new(msg);
     let myself = [self.conn.id.clone()];
     let excluded: &[String] = if no_echo { &myself } else { &[] };
     let recipients = self.hub.send_to_group(
@@ -766,8 +955,16 @@ impl Session {
   }
 
   /// Leaves the hub, then says goodbye on the transport if there still is one.
-  async fn finish(self, ending: Ending, socket: Option<WebSocket>) {
+  async fn finish(mut self, ending: Ending, socket: Option<WebSocket>) {
     self.trace_ending(&ending);
+    for ended in self.streams.end_all() {
+      let error = StreamError {
+        name: "WriterDisconnected".to_owned(),
+        message: "The stream's writer disconnected.".to_owned(),
+        user_error_code: None,
+      };
+      self.publish_end(&ended, Some(error));
+    }
     if self.transports.is_some() {
       self.state.recovery.unregister(&self.conn.id);
     }

@@ -14,6 +14,7 @@ pub mod handshake;
 pub mod invocations;
 pub mod recovery;
 pub mod reliable;
+pub mod streams;
 
 use std::net::SocketAddr;
 

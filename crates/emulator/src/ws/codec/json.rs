@@ -15,7 +15,7 @@ use webpubsub_protocol::payload::ContentKind;
 
 use super::{
   event, group, invocation_id, payload, protobuf, ttl_seconds, AckErrorName, Codec, InvalidRequest,
-  Payload, Rejection, Reply, Request,
+  Payload, Rejection, Reply, Request, WriterError,
 };
 use crate::state::{DataMessage, MessageSource};
 use crate::ws::connection::close_code;
@@ -69,6 +69,37 @@ impl Codec for JsonCodec {
         invocation_id,
         result,
       } => invoke_response(invocation_id, result),
+      Reply::StreamAck {
+        stream_id,
+        expected,
+      } => format!(
+        r#"{{"type":"streamAck","streamId":{},"expectedSequenceId":{expected}}}"#,
+        json_string(stream_id)
+      ),
+      Reply::StreamNack {
+        stream_id,
+        name,
+        message,
+        expected,
+      } => format!(
+        r#"{{"type":"streamNack","streamId":{},"name":{},"message":{},"expectedSequenceId":{expected}}}"#,
+        json_string(stream_id),
+        json_string(name),
+        json_string(message)
+      ),
+      Reply::StreamClosed { stream_id, error } => {
+        let error = error.map_or_else(String::new, |(name, message)| {
+          format!(
+            r#","error":{{"name":{},"message":{}}}"#,
+            json_string(name),
+            json_string(message)
+          )
+        });
+        format!(
+          r#"{{"type":"streamClosed","streamId":{}{error}}}"#,
+          json_string(stream_id)
+        )
+      }
     };
     Some(Message::Text(frame.into()))
   }
@@ -99,6 +130,24 @@ struct Fields<'a> {
   sequence_id: Option<u64>,
   invocation_id: Option<String>,
   target: Option<String>,
+  stream: Option<StreamFields>,
+  stream_id: Option<String>,
+  stream_sequence_id: Option<u64>,
+  error: Option<WriterErrorFields>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StreamFields {
+  stream_id: Option<String>,
+  idle_timeout_ms: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WriterErrorFields {
+  message: Option<String>,
+  user_error_code: Option<String>,
 }
 
 /// Parses one text frame into a request.
@@ -117,6 +166,45 @@ pub fn parse_request(text: &str) -> Result<Request, InvalidMessage> {
     "leaveGroup" => Ok(Request::LeaveGroup {
       group: group(fields.group)?,
       ack_id: fields.ack_id,
+    }),
+    "sendToGroup" if fields.stream.is_some() => {
+      let stream = fields.stream.unwrap_or(StreamFields {
+        stream_id: None,
+        idle_timeout_ms: None,
+      });
+      Ok(Request::StreamStart {
+        group: group(fields.group)?,
+        no_echo: fields.no_echo.unwrap_or(false),
+        stream_id: stream
+          .stream_id
+          .ok_or(InvalidMessage::MissingField("stream.streamId"))?,
+        idle_timeout_ms: stream.idle_timeout_ms,
+      })
+    }
+    "streamData" => {
+      let stream_id = fields
+        .stream_id
+        .ok_or(InvalidMessage::MissingField("streamId"))?;
+      let fragment = match fields.stream_sequence_id {
+        None => None,
+        Some(sequence_id) => Some((
+          sequence_id,
+          json_payload(fields.data_type.as_deref(), fields.data, fields.metadata)?,
+        )),
+      };
+      Ok(Request::StreamData {
+        stream_id,
+        fragment,
+      })
+    }
+    "streamEnd" => Ok(Request::StreamEnd {
+      stream_id: fields
+        .stream_id
+        .ok_or(InvalidMessage::MissingField("streamId"))?,
+      error: fields.error.map(|error| WriterError {
+        message: error.message,
+        user_error_code: error.user_error_code,
+      }),
     }),
     "sendToGroup" => Ok(Request::SendToGroup {
       ttl_seconds: ttl_seconds(fields.ttl_seconds)?,
@@ -276,6 +364,30 @@ fn encode_message(msg: &DataMessage) -> String {
     }
   }
   write_data(&mut frame, msg);
+  if let Some(stream) = &msg.stream {
+    let _ = write!(
+      frame,
+      r#","stream":{{"streamId":{},"streamSequenceId":{}"#,
+      json_string(&stream.stream_id),
+      stream.sequence_id
+    );
+    if stream.end {
+      frame.push_str(r#","endOfStream":true"#);
+    }
+    if let Some(error) = &stream.error {
+      let _ = write!(
+        frame,
+        r#","error":{{"name":{},"message":{}"#,
+        json_string(&error.name),
+        json_string(&error.message)
+      );
+      if let Some(code) = &error.user_error_code {
+        let _ = write!(frame, r#","userErrorCode":{}"#, json_string(code));
+      }
+      frame.push('}');
+    }
+    frame.push('}');
+  }
   if !msg.metadata.is_empty() {
     frame.push_str(r#","metadata":{"#);
     for (i, (key, value)) in msg.metadata.iter().enumerate() {

@@ -75,6 +75,30 @@ pub enum Request {
   CancelInvocation {
     invocation_id: String,
   },
+  /// Opens a group stream (a `sendToGroup` with `stream`).
+  StreamStart {
+    group: String,
+    no_echo: bool,
+    stream_id: String,
+    idle_timeout_ms: Option<u64>,
+  },
+  /// A fragment numbered `sequence_id`, or (no fragment) a keepalive.
+  StreamData {
+    stream_id: String,
+    fragment: Option<(u64, Payload)>,
+  },
+  /// Ends a group stream, with the writer's error if it gave up.
+  StreamEnd {
+    stream_id: String,
+    error: Option<WriterError>,
+  },
+}
+
+/// The error a stream writer ends its stream with.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct WriterError {
+  pub message: Option<String>,
+  pub user_error_code: Option<String>,
 }
 
 /// The error of a failed ack.
@@ -118,6 +142,23 @@ pub enum Reply<'a> {
   InvokeResponse {
     invocation_id: &'a str,
     result: Result<Option<&'a DataMessage>, (&'a str, &'a str)>,
+  },
+  /// Fragments before `expected` were published.
+  StreamAck {
+    stream_id: &'a str,
+    expected: u64,
+  },
+  /// A fragment out of order; the writer should resend from `expected`.
+  StreamNack {
+    stream_id: &'a str,
+    name: &'a str,
+    message: &'a str,
+    expected: u64,
+  },
+  /// The stream is over for the writer, with the reason when it did not end normally.
+  StreamClosed {
+    stream_id: &'a str,
+    error: Option<(&'a str, &'a str)>,
   },
 }
 

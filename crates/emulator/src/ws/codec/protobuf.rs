@@ -17,7 +17,7 @@ use webpubsub_protocol::payload::ContentKind;
 
 use super::{
   event, group, invocation_id, payload, ttl_seconds, Codec, InvalidRequest, Payload, Rejection,
-  Reply, Request,
+  Reply, Request, WriterError,
 };
 use crate::state::{DataMessage, MessageSource};
 use crate::ws::connection::close_code;
@@ -37,7 +37,7 @@ const SEQUENCE_ID_TAG: u32 = 4;
 
 #[derive(Clone, PartialEq, prost::Message)]
 struct UpstreamMessage {
-  #[prost(oneof = "Upstream", tags = "1, 5, 6, 7, 8, 9, 10, 11")]
+  #[prost(oneof = "Upstream", tags = "1, 5, 6, 7, 8, 9, 10, 11, 13, 14")]
   message: Option<Upstream>,
 }
 
@@ -59,6 +59,44 @@ enum Upstream {
   InvokeEvent(InvokeEventMessage),
   #[prost(message, tag = "11")]
   CancelInvocation(CancelInvocationMessage),
+  #[prost(message, tag = "13")]
+  StreamData(StreamDataMessage),
+  #[prost(message, tag = "14")]
+  StreamEnd(StreamEndMessage),
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct StreamStartInfo {
+  #[prost(string, tag = "1")]
+  stream_id: String,
+  #[prost(uint32, optional, tag = "2")]
+  idle_timeout_ms: Option<u32>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct StreamDataMessage {
+  #[prost(string, tag = "1")]
+  stream_id: String,
+  #[prost(uint64, optional, tag = "2")]
+  stream_sequence_id: Option<u64>,
+  #[prost(message, optional, tag = "3")]
+  data: Option<MessageData>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct StreamEndMessage {
+  #[prost(string, tag = "1")]
+  stream_id: String,
+  #[prost(message, optional, tag = "2")]
+  error: Option<StreamEndError>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct StreamEndError {
+  #[prost(string, optional, tag = "1")]
+  message: Option<String>,
+  #[prost(string, optional, tag = "2")]
+  user_error_code: Option<String>,
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
@@ -93,6 +131,8 @@ struct SendToGroupMessage {
   ttl_seconds: Option<u32>,
   #[prost(map = "string, string", tag = "6")]
   metadata: HashMap<String, String>,
+  #[prost(message, optional, tag = "7")]
+  stream: Option<StreamStartInfo>,
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
@@ -147,7 +187,7 @@ enum Data {
 
 #[derive(Clone, PartialEq, prost::Message)]
 struct DownstreamMessage {
-  #[prost(oneof = "Downstream", tags = "1, 2, 3, 4, 5")]
+  #[prost(oneof = "Downstream", tags = "1, 2, 3, 4, 5, 6, 7, 8")]
   message: Option<Downstream>,
 }
 
@@ -163,6 +203,63 @@ enum Downstream {
   Pong(Empty),
   #[prost(message, tag = "5")]
   InvokeResponse(InvokeResponseMessage),
+  #[prost(message, tag = "6")]
+  StreamAck(StreamAckMessage),
+  #[prost(message, tag = "7")]
+  StreamNack(StreamNackMessage),
+  #[prost(message, tag = "8")]
+  StreamClosed(StreamClosedMessage),
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct StreamAckMessage {
+  #[prost(string, tag = "1")]
+  stream_id: String,
+  #[prost(uint64, tag = "2")]
+  expected_sequence_id: u64,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct StreamNackMessage {
+  #[prost(string, tag = "1")]
+  stream_id: String,
+  #[prost(string, tag = "2")]
+  name: String,
+  #[prost(string, tag = "3")]
+  message: String,
+  #[prost(uint64, tag = "4")]
+  expected_sequence_id: u64,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct StreamClosedMessage {
+  #[prost(string, tag = "1")]
+  stream_id: String,
+  #[prost(message, optional, tag = "2")]
+  error: Option<AckError>,
+}
+
+/// `StreamInfo` of a data message that belongs to a group stream.
+#[derive(Clone, PartialEq, prost::Message)]
+struct StreamInfoFrame {
+  #[prost(string, tag = "1")]
+  stream_id: String,
+  #[prost(uint64, tag = "2")]
+  stream_sequence_id: u64,
+  #[prost(bool, optional, tag = "3")]
+  end_of_stream: Option<bool>,
+  #[prost(message, optional, tag = "4")]
+  error: Option<StreamErrorFrame>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct StreamErrorFrame {
+  #[prost(string, tag = "1")]
+  name: String,
+  #[prost(string, tag = "2")]
+  message: String,
+  #[prost(string, tag = "3")]
+  user_error_code: String,
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
@@ -208,6 +305,8 @@ struct DataMessageFrame {
   sequence_id: Option<u64>,
   #[prost(btree_map = "string, string", tag = "5")]
   metadata: std::collections::BTreeMap<String, String>,
+  #[prost(message, optional, tag = "6")]
+  stream: Option<StreamInfoFrame>,
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
@@ -298,6 +397,31 @@ impl Codec for ProtobufCodec {
           message: message.to_owned(),
         }),
       }),
+      Reply::StreamAck {
+        stream_id,
+        expected,
+      } => Downstream::StreamAck(StreamAckMessage {
+        stream_id: stream_id.to_owned(),
+        expected_sequence_id: expected,
+      }),
+      Reply::StreamNack {
+        stream_id,
+        name,
+        message,
+        expected,
+      } => Downstream::StreamNack(StreamNackMessage {
+        stream_id: stream_id.to_owned(),
+        name: name.to_owned(),
+        message: message.to_owned(),
+        expected_sequence_id: expected,
+      }),
+      Reply::StreamClosed { stream_id, error } => Downstream::StreamClosed(StreamClosedMessage {
+        stream_id: stream_id.to_owned(),
+        error: error.map(|(name, message)| AckError {
+          name: name.to_owned(),
+          message: message.to_owned(),
+        }),
+      }),
     };
     let frame = DownstreamMessage {
       message: Some(message),
@@ -320,6 +444,32 @@ pub fn parse_request(bytes: Bytes) -> Result<Request, InvalidRequest> {
     UpstreamMessage::decode(bytes).map_err(|e| InvalidRequest::Syntax(e.to_string()))?;
   match upstream.message {
     None => Err(InvalidRequest::UnknownType("unknown".to_owned())),
+    Some(Upstream::SendToGroup(m)) if m.stream.is_some() => {
+      let stream = m.stream.unwrap_or_default();
+      Ok(Request::StreamStart {
+        group: group(Some(m.group))?,
+        no_echo: m.no_echo.unwrap_or(false),
+        stream_id: stream.stream_id,
+        idle_timeout_ms: stream.idle_timeout_ms.map(u64::from),
+      })
+    }
+    Some(Upstream::StreamData(m)) => {
+      let fragment = match m.stream_sequence_id {
+        None => None,
+        Some(sequence_id) => Some((sequence_id, protobuf_payload(m.data, HashMap::new())?)),
+      };
+      Ok(Request::StreamData {
+        stream_id: m.stream_id,
+        fragment,
+      })
+    }
+    Some(Upstream::StreamEnd(m)) => Ok(Request::StreamEnd {
+      stream_id: m.stream_id,
+      error: m.error.map(|error| WriterError {
+        message: error.message,
+        user_error_code: error.user_error_code,
+      }),
+    }),
     Some(Upstream::SendToGroup(m)) => Ok(Request::SendToGroup {
       ttl_seconds: ttl_seconds(m.ttl_seconds.map(u64::from))?,
       group: group(Some(m.group))?,
@@ -402,6 +552,16 @@ fn encode_data(msg: &DataMessage) -> Bytes {
       data: Some(MessageData { data: Some(data) }),
       sequence_id: None,
       metadata: msg.metadata.iter().cloned().collect(),
+      stream: msg.stream.as_ref().map(|stream| StreamInfoFrame {
+        stream_id: stream.stream_id.clone(),
+        stream_sequence_id: stream.sequence_id,
+        end_of_stream: stream.end.then_some(true),
+        error: stream.error.as_ref().map(|error| StreamErrorFrame {
+          name: error.name.clone(),
+          message: error.message.clone(),
+          user_error_code: error.user_error_code.clone().unwrap_or_default(),
+        }),
+      }),
     })),
   };
   frame.encode_to_vec().into()
@@ -477,6 +637,7 @@ mod tests {
       no_echo: Some(true),
       ttl_seconds: Some(5),
       metadata: HashMap::from([("K".into(), "v".into())]),
+      stream: None,
     }));
     assert_eq!(
       parse_request(send),
