@@ -104,7 +104,8 @@ export interface TraceRecord {
   level: "Information" | "Warning" | "Error";
   /** `ConnectionStarted`, `ConnectionEnded`, `ConnectionAborted`, `ConnectionRejected`, `ConnectionRecovered`,
    * `GroupJoined`, `GroupLeft`, `GroupMessageSent`, `BroadcastMessageSent`, `UserMessageSent`,
-   * `ConnectionMessageSent`, `MessageExpired`, `PermissionDenied`, `RestApiCall`, `EventHandlerCall`. */
+   * `ConnectionMessageSent`, `MessageExpired`, `PermissionDenied`, `StreamStarted`, `StreamEnded`, `RestApiCall`,
+   * `EventHandlerCall`. */
   event: string;
   message: string;
   exception?: string;
@@ -114,6 +115,8 @@ export interface TraceRecord {
   ip?: string;
   subprotocol?: string;
   group?: string;
+  /** The group stream a `StreamStarted` / `StreamEnded` record is about. */
+  streamId?: string;
   /** How many connections a message reached (one record per send, however many). */
   recipients?: number;
   contentType?: string;

@@ -306,6 +306,33 @@ test("a protobuf invocation gets the handler's answer in an invoke_response_mess
   }
 });
 
+test("a protobuf writer streams to a protobuf subscriber: acks, fragments with stream info, the end with the writer's error", async () => {
+  const writer = await protobufClient({ userId: "pw", roles: ROLES });
+  const subscriber = await protobufClient({ userId: "ps", groups: ["pstream"] });
+  try {
+    writer.send({ send_to_group_message: { group: "pstream", stream: { stream_id: "p1" } } });
+    const ack = await writer.next((m) => m.message === "stream_ack_message");
+    assert.deepEqual(ack.stream_ack_message, { stream_id: "p1", expected_sequence_id: 1 });
+    writer.send({ stream_data_message: { stream_id: "p1", stream_sequence_id: 1, data: { text_data: "frag" } } });
+    await writer.next((m) => m.message === "stream_ack_message" && m.stream_ack_message.expected_sequence_id === 2);
+    writer.send({ stream_end_message: { stream_id: "p1", error: { message: "stopped", user_error_code: "S1" } } });
+    const closed = await writer.next((m) => m.message === "stream_closed_message");
+    assert.deepEqual(closed.stream_closed_message, { stream_id: "p1" });
+    await until(() => subscriber.received.filter(isData).length === 2);
+    const [fragment, end] = subscriber.received.filter(isData).map((m) => m.data_message);
+    assert.deepEqual([fragment.data.text_data, fragment.stream], ["frag", { stream_id: "p1", stream_sequence_id: 1 }]);
+    assert.deepEqual(end.stream, {
+      stream_id: "p1",
+      stream_sequence_id: 2,
+      end_of_stream: true,
+      error: { name: "UserError", message: "stopped", user_error_code: "S1" },
+    });
+  } finally {
+    writer.socket.close();
+    subscriber.socket.close();
+  }
+});
+
 test("the reliable protobuf protocol numbers messages and replays the unacknowledged ones after recovery", async () => {
   const client = await protobufClient({ userId: "rel" }, { protocol: PROTOBUF_RELIABLE });
   const connected = (await client.next((m) => m.message === "system_message")).system_message.connected_message;

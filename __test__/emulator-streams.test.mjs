@@ -76,10 +76,6 @@ test("a stream reaches a JSON and a reliable subscriber in order, and ends for b
     assert.deepEqual(seen.get("tokens-1").items, ["Once", " upon", " a", " time", { done: true }]);
     assert.deepEqual(seen.get("tokens-1").ids, [1, 2, 3, 4, 5]);
   }
-  // The id can be used again once the stream ended.
-  const again = await writer.openGroupStream("live", { streamId: "tokens-1" });
-  await again.write("second life", "text");
-  await again.end();
 });
 
 test("interleaved streams stay apart, and a late joiner gets the later fragments with their ids", async () => {
@@ -105,7 +101,8 @@ test("interleaved streams stay apart, and a late joiner gets the later fragments
   assert.deepEqual([seenLate.get("b").items, seenLate.get("b").ids], [["b2"], [2]]);
 });
 
-test("a writer's abort reaches subscribers as UserError with its message and code", async () => {
+test("a writer's abort reaches subscribers as UserError with its message and code, and the live trace shows why", async () => {
+  const trace = emulator.trace({ categories: ["messaging"], hub: HUB });
   const subscriber = await startClient({ userId: "watcher", groups: ["abort"] });
   const seen = collectStreams(subscriber);
   const writer = await startClient({ userId: "aborter", roles: WRITER_ROLES });
@@ -120,6 +117,18 @@ test("a writer's abort reaches subscribers as UserError with its message and cod
     message: "model crashed",
     userErrorCode: "E42",
   });
+  const events = [];
+  for (;;) {
+    const { value } = await trace.next();
+    if (value.streamId !== "doomed") continue;
+    events.push([value.event, value.message]);
+    if (value.event === "StreamEnded") break;
+  }
+  await trace.close();
+  assert.deepEqual(events, [
+    ["StreamStarted", "The client opened a group stream."],
+    ["StreamEnded", "The group stream ended with UserError: model crashed"],
+  ]);
 });
 
 test("a writer without send permission is refused with Forbidden and keeps its connection", async () => {
@@ -218,6 +227,8 @@ test("raw frames: acks, duplicates, nacks, keepalives, StreamNotFound, refused s
     assert.equal((await next(8)).error.name, "InvalidStreamId");
     send({ type: "streamEnd", streamId: "r" });
     assert.deepEqual(await next(9), { type: "streamClosed", streamId: "r" });
+    send({ type: "sendToGroup", group: "rawg", stream: { streamId: "r" } });
+    assert.deepEqual(await next(10), { type: "streamAck", streamId: "r", expectedSequenceId: 1 }, "an ended id can be used again");
 
     await until(() => received.filter((m) => m.type === "message").length === 3, "the subscriber's three messages");
     const messages = received.filter((m) => m.type === "message");

@@ -121,6 +121,9 @@ pub struct TraceRecord {
   pub subprotocol: Option<String>,
   #[serde(skip_serializing_if = "Option::is_none")]
   pub group: Option<String>,
+  /// The group stream a record is about.
+  #[serde(skip_serializing_if = "Option::is_none")]
+  pub stream_id: Option<String>,
   /// How many connections a message reached.
   #[serde(skip_serializing_if = "Option::is_none")]
   pub recipients: Option<usize>,
@@ -166,6 +169,7 @@ impl TraceRecord {
       ip: None,
       subprotocol: None,
       group: None,
+      stream_id: None,
       recipients: None,
       content_type: None,
       size: None,

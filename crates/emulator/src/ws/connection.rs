@@ -549,6 +549,18 @@ impl Session {
         } else {
           Err(("Forbidden", self.forbidden("send to", &group).1))
         };
+        let (level, message) = match &started {
+          Ok(()) => (
+            Level::Information,
+            "The client opened a group stream.".to_owned(),
+          ),
+          Err((_, why)) => (Level::Warning, format!("A group stream was refused: {why}")),
+        };
+        let mut record = self
+          .record(Category::Messaging, level, "StreamStarted", message)
+          .group(&group);
+        record.stream_id = Some(stream_id.clone());
+        self.state.tracer.record(record);
         let reply = match &started {
           Ok(()) => Reply::StreamAck {
             stream_id: &stream_id,
@@ -751,6 +763,21 @@ impl Session {
 
   /// The last message of a stream: no payload, `endOfStream`, and the error it ended with.
   fn publish_end(&self, ended: &Ended, error: Option<StreamError>) {
+    let (level, message) = match &error {
+      None => (Level::Information, "The group stream ended.".to_owned()),
+      Some(error) => (
+        Level::Warning,
+        format!(
+          "The group stream ended with {}: {}",
+          error.name, error.message
+        ),
+      ),
+    };
+    let mut record = self
+      .record(Category::Messaging, level, "StreamEnded", message)
+      .group(&ended.group);
+    record.stream_id = Some(ended.stream_id.clone());
+    self.state.tracer.record(record);
     let payload = Payload {
       kind: webpubsub_protocol::payload::ContentKind::Text,
       data: bytes::Bytes::new(),
