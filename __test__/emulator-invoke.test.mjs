@@ -6,11 +6,12 @@ import { once } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createRequire } from "node:module";
 import { until } from "./helpers/until.mjs";
+import { startOfficialClient } from "./helpers/official-client.mjs";
 
 const require = createRequire(import.meta.url);
 const { startEmulator } = require("../emulator.js");
 const { WebPubSubServiceClient } = require("@azure/web-pubsub");
-const { WebPubSubClient, WebPubSubJsonProtocol } = require("@azure/web-pubsub-client");
+const { WebPubSubJsonProtocol } = require("@azure/web-pubsub-client");
 const { WebPubSubEventHandler } = require("@azure/web-pubsub-express");
 const express = require("express");
 const WebSocket = require("ws");
@@ -64,16 +65,8 @@ after(async () => {
   app.close();
 });
 
-async function startClient(protocol) {
-  const credential = { getClientAccessUrl: async () => (await service.getClientAccessToken({ userId: "caller" })).url };
-  const client = new WebPubSubClient(credential, {
-    ...(protocol ? { protocol } : {}),
-    messageRetryOptions: { maxRetries: 0 },
-    keepAliveIntervalInMs: 500,
-    keepAliveTimeoutInMs: 1500,
-  });
-  await client.start();
-  return client;
+function startClient(protocol) {
+  return startOfficialClient(service, { userId: "caller" }, protocol);
 }
 
 for (const [name, protocol] of [["reliable JSON", undefined], ["JSON", WebPubSubJsonProtocol()]]) {

@@ -6,11 +6,12 @@ import { once } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createRequire } from "node:module";
 import { until } from "./helpers/until.mjs";
+import { startOfficialClient } from "./helpers/official-client.mjs";
 
 const require = createRequire(import.meta.url);
 const { startEmulator } = require("../emulator.js");
 const { WebPubSubServiceClient } = require("@azure/web-pubsub");
-const { WebPubSubClient, WebPubSubJsonProtocol } = require("@azure/web-pubsub-client");
+const { WebPubSubJsonProtocol } = require("@azure/web-pubsub-client");
 const WebSocket = require("ws");
 
 const HUB = "streams";
@@ -30,14 +31,7 @@ after(async () => {
 });
 
 async function startClient({ userId, roles = [], groups = [], protocol } = {}) {
-  const credential = { getClientAccessUrl: async () => (await service.getClientAccessToken({ userId, roles, groups })).url };
-  const client = new WebPubSubClient(credential, {
-    ...(protocol ? { protocol } : {}),
-    messageRetryOptions: { maxRetries: 0 },
-    keepAliveIntervalInMs: 500,
-    keepAliveTimeoutInMs: 1500,
-  });
-  await client.start();
+  const client = await startOfficialClient(service, { userId, roles, groups }, protocol);
   clients.push(client);
   return client;
 }
