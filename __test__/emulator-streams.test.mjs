@@ -121,6 +121,8 @@ test("a writer's abort reaches subscribers as UserError with its message and cod
   await trace.close();
   assert.deepEqual(events, [
     ["StreamStarted", "The client opened a group stream."],
+    ["GroupMessageSent", "The client sent a message to group 'abort'."],
+    ["GroupMessageSent", "The client sent a message to group 'abort'."],
     ["StreamEnded", "The group stream ended with UserError: model crashed"],
   ]);
 });

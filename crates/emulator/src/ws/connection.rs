@@ -773,11 +773,6 @@ impl Session {
         ),
       ),
     };
-    let mut record = self
-      .record(Category::Messaging, level, "StreamEnded", message)
-      .group(&ended.group);
-    record.stream_id = Some(ended.stream_id.clone());
-    self.state.tracer.record(record);
     let payload = Payload {
       kind: webpubsub_protocol::payload::ContentKind::Text,
       data: bytes::Bytes::new(),
@@ -790,6 +785,11 @@ impl Session {
       error,
     };
     self.publish(ended.group.clone(), ended.no_echo, payload, 0, Some(info));
+    let mut record = self
+      .record(Category::Messaging, level, "StreamEnded", message)
+      .group(&ended.group);
+    record.stream_id = Some(ended.stream_id.clone());
+    self.state.tracer.record(record);
   }
 
   /// Sends the event handler's answer to an invocation.
@@ -885,7 +885,7 @@ impl Session {
         filter: None,
       },
     );
-    let record = self
+    let mut record = self
       .record(
         Category::Messaging,
         Level::Information,
@@ -894,6 +894,7 @@ impl Session {
       )
       .group(&group)
       .delivery(msg.kind.content_type(), msg.data.len(), recipients);
+    record.stream_id = msg.stream.as_ref().map(|stream| stream.stream_id.clone());
     self.state.tracer.record(record);
   }
 
