@@ -56,15 +56,6 @@ function rows() {
   );
 }
 
-/** Resolves once the async `condition()` holds; throws after 10 s (a bound, not a timing assertion). */
-async function eventually(condition, what) {
-  const deadline = Date.now() + 10_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`not in time: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 async function rawClient(options) {
   const { url } = await service.getClientAccessToken(options);
   const socket = new WebSocket(url, "json.webpubsub.azure.v1");
@@ -77,10 +68,10 @@ async function rawClient(options) {
 test("rows appear as clients connect and messages flow; the detail pane shows a REST call, secrets redacted", { skip: browserMissing }, async () => {
   const client = await rawClient({ userId: "watcher", groups: ["news"] });
   try {
-    await eventually(async () => (await rows()).some((r) => r.event === "ConnectionStarted" && r.userId === "watcher"), "ConnectionStarted row");
+    await until(async () => (await rows()).some((r) => r.event === "ConnectionStarted" && r.userId === "watcher"), "ConnectionStarted row");
     await service.group("news").sendToAll("extra, extra", { contentType: "text/plain" });
-    await eventually(async () => (await rows()).some((r) => r.event === "GroupMessageSent" && r.recipients === "1"), "GroupMessageSent row");
-    await eventually(async () => (await rows()).some((r) => r.event === "RestApiCall" && r.statusCode === "202"), "RestApiCall row");
+    await until(async () => (await rows()).some((r) => r.event === "GroupMessageSent" && r.recipients === "1"), "GroupMessageSent row");
+    await until(async () => (await rows()).some((r) => r.event === "RestApiCall" && r.statusCode === "202"), "RestApiCall row");
 
     await page.click("#rows tr:has(td.event:text-is('RestApiCall'))");
     const detail = await page.textContent("#detail");
@@ -95,7 +86,7 @@ test("rows appear as clients connect and messages flow; the detail pane shows a 
 
 test("category toggles, keyword and column filters, pause and clear", { skip: browserMissing }, async () => {
   await service.sendToAll("filter me", { contentType: "text/plain" });
-  await eventually(async () => (await rows()).some((r) => r.event === "BroadcastMessageSent"), "BroadcastMessageSent row");
+  await until(async () => (await rows()).some((r) => r.event === "BroadcastMessageSent"), "BroadcastMessageSent row");
 
   await page.uncheck("input.category[value=http]");
   assert.ok((await rows()).every((r) => r.category !== "http"), "HTTP rows hidden");
@@ -116,7 +107,7 @@ test("category toggles, keyword and column filters, pause and clear", { skip: br
   await new Promise((resolve) => setTimeout(resolve, 300));
   assert.equal((await rows()).length, frozen, "no new rows while paused");
   await page.click("#pause");
-  await eventually(async () => (await rows()).length > frozen, "captured rows shown after resuming");
+  await until(async () => (await rows()).length > frozen, "captured rows shown after resuming");
 
   await page.click("#clear");
   assert.equal((await rows()).length, 0);
@@ -124,7 +115,7 @@ test("category toggles, keyword and column filters, pause and clear", { skip: br
 
 test("CSV export holds the rows shown", { skip: browserMissing }, async () => {
   await service.sendToUser("csv-user", "for the export", { contentType: "text/plain" });
-  await eventually(async () => (await rows()).some((r) => r.event === "UserMessageSent"), "UserMessageSent row");
+  await until(async () => (await rows()).some((r) => r.event === "UserMessageSent"), "UserMessageSent row");
   const [download] = await Promise.all([page.waitForEvent("download"), page.click("#csv")]);
   assert.equal(download.suggestedFilename(), "live-trace.csv");
   const csv = fs.readFileSync(await download.path(), "utf8");
@@ -143,8 +134,8 @@ test("the page's test client joins a group, sends to it and receives from a ws c
     await page.waitForSelector("#c-join:not([disabled])");
     await page.fill("#c-group", "lobby");
     await page.click("#c-join");
-    await eventually(async () => (await page.textContent("#received")).includes('"ackId":1,"success":true'), "join ack");
-    await eventually(async () => (await rows()).some((r) => r.event === "GroupJoined" && r.userId === "page-user"), "GroupJoined row");
+    await until(async () => (await page.textContent("#received")).includes('"ackId":1,"success":true'), "join ack");
+    await until(async () => (await rows()).some((r) => r.event === "GroupJoined" && r.userId === "page-user"), "GroupJoined row");
 
     await page.fill("#c-text", "hello from the page");
     await page.click("#c-send");
@@ -153,7 +144,7 @@ test("the page's test client joins a group, sends to it and receives from a ws c
     assert.deepEqual([fromPage.group, fromPage.fromUserId], ["lobby", "page-user"]);
 
     peer.socket.send(JSON.stringify({ type: "sendToGroup", group: "lobby", dataType: "text", data: "hello back" }));
-    await eventually(async () => (await page.textContent("#received")).includes("hello back"), "the page got the reply");
+    await until(async () => (await page.textContent("#received")).includes("hello back"), "the page got the reply");
     await page.click("#rows tr:has(td.event:text-is('GroupMessageSent'))");
     if (process.env.WRITE_SCREENSHOTS === "1") {
       const file = fileURLToPath(new URL("../docs/live-trace.png", import.meta.url));
