@@ -155,6 +155,101 @@ test("a write the client does not take within the write timeout closes it as a s
   }
 });
 
+test("a client flooding a group is slowed to its readers' pace: readers get every message in order, a stalled one is dropped", async () => {
+  const emulator = await startEmulator({ port: 0 });
+  const service = new WebPubSubServiceClient(emulator.connectionString, "flood", { allowInsecureConnection: true });
+  const total = 20000;
+  try {
+    const readers = [];
+    for (let i = 0; i < 4; i++) {
+      const { url } = await service.getClientAccessToken({ groups: ["g"] });
+      const socket = new WebSocket(url);
+      const received = [];
+      let closeCode = null;
+      socket.on("message", (data) => received.push(Number(data.toString())));
+      socket.on("close", (code) => (closeCode = code));
+      await once(socket, "open");
+      readers.push({ socket, received, closed: () => closeCode });
+    }
+    const stalled = new WebSocket((await service.getClientAccessToken({ userId: "stalled", groups: ["g"] })).url);
+    stalled.on("error", () => {});
+    await once(stalled, "open");
+    stalled._socket.pause();
+    const { url } = await service.getClientAccessToken({ roles: ["webpubsub.sendToGroup.g"] });
+    const flooder = new WebSocket(url, "json.webpubsub.azure.v1");
+    await once(flooder, "open");
+    for (let i = 0; i < total; i++) {
+      flooder.send(JSON.stringify({ type: "sendToGroup", group: "g", dataType: "text", data: String(i).padEnd(1024) }));
+    }
+    await until(() => readers.every((r) => r.received.length === total || r.closed() !== null), "the readers took every message", 120000);
+    for (const reader of readers) {
+      assert.equal(reader.closed(), null, "a reader that keeps reading is never closed");
+      assert.deepEqual(reader.received, Array.from({ length: total }, (_, i) => i));
+    }
+    await until(async () => !(await service.userExists("stalled")), "the stalled reader is dropped");
+    const stalledClosed = once(stalled, "close");
+    stalled._socket.resume();
+    assert.equal((await stalledClosed)[0], 1008, "the stalled reader is closed as a slow client");
+    flooder.close();
+    for (const reader of readers) reader.socket.close();
+  } finally {
+    await emulator.close();
+  }
+});
+
+test("a reliable client recovering while its old socket is half-open and unread gets every message exactly once, in order", async () => {
+  const emulator = await startEmulator({ port: 0 });
+  const service = new WebPubSubServiceClient(emulator.connectionString, "halfopen", { allowInsecureConnection: true });
+  const protocol = "json.reliable.webpubsub.azure.v1";
+  const padding = "x".repeat(32 * 1024);
+  const delivered = [];
+  let lastSequenceId = 0;
+  let connected = null;
+  /** A transport of the logical connection; it acks what it reads and drops what it read twice. */
+  async function transport(url) {
+    const socket = new WebSocket(url, protocol);
+    socket.on("error", () => {});
+    socket.on("message", (data) => {
+      if (socket.dropped) return;
+      const message = JSON.parse(data.toString());
+      if (message.type === "system" && message.event === "connected") connected = message;
+      if (message.type !== "message") return;
+      if (message.sequenceId > lastSequenceId) {
+        lastSequenceId = message.sequenceId;
+        delivered.push(Number(message.data.split(":")[0]));
+      }
+      socket.send(JSON.stringify({ type: "sequenceAck", sequenceId: message.sequenceId }));
+    });
+    await once(socket, "open");
+    return socket;
+  }
+  const send = (i) => service.sendToConnection(connected.connectionId, `${i}:${padding}`, { contentType: "text/plain" });
+  try {
+    const { url, baseUrl } = await service.getClientAccessToken();
+    const old = await transport(url);
+    await until(() => connected !== null, "the connected message");
+    const { connectionId, reconnectionToken } = connected;
+    for (let i = 0; i < 100; i++) await send(i);
+    await until(() => delivered.length === 100, "the first messages");
+    // The network drops without a FIN: the old socket stays open but nothing reads it, so the
+    // emulator's writes to it stall once the kernel buffers are full.
+    old.dropped = true;
+    old._socket.pause();
+    for (let i = 100; i < 400; i++) await send(i);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const query = `awps_connection_id=${connectionId}&awps_reconnection_token=${encodeURIComponent(reconnectionToken)}`;
+    const recovered = await transport(`${baseUrl}?${query}`);
+    for (let i = 400; i < 600; i++) await send(i);
+    await until(() => delivered.length === 600, "every message on the new socket", 20000);
+    assert.deepEqual(delivered, Array.from({ length: 600 }, (_, i) => i));
+    assert.equal(connected.connectionId, connectionId, "the same logical connection");
+    recovered.close();
+    old.terminate();
+  } finally {
+    await emulator.close();
+  }
+});
+
 test("close() leaves no socket open: stalled readers, half-sent upgrades and REST bodies, idle connections", async () => {
   const emulator = await startEmulator({ port: 0 });
   const service = new WebPubSubServiceClient(emulator.connectionString, "shut", { allowInsecureConnection: true });

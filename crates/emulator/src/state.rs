@@ -11,13 +11,13 @@
 //! look hubs up with [`Hubs::find`] and never create them.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::Utf8Bytes;
 use bytes::Bytes;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify};
 use tokio_util::sync::CancellationToken;
 use webpubsub_protocol::payload::ContentKind;
 
@@ -335,7 +335,7 @@ impl Hub {
   /// Delivers to every selected connection of the hub; returns how many accepted the message.
   pub fn send_to_all(&self, msg: &Arc<DataMessage>, selection: Selection<'_>) -> usize {
     let index = self.index.read().unwrap();
-    deliver_all(index.connections.values(), msg, selection)
+    deliver_all(index.connections.values(), msg, selection).delivered
   }
 
   pub fn send_to_group(
@@ -343,10 +343,10 @@ impl Hub {
     group: &str,
     msg: &Arc<DataMessage>,
     selection: Selection<'_>,
-  ) -> usize {
+  ) -> Fanout {
     let index = self.index.read().unwrap();
     let Some(members) = index.groups.get(group) else {
-      return 0;
+      return Fanout::default();
     };
     deliver_all(
       members.iter().filter_map(|id| index.connections.get(id)),
@@ -370,6 +370,7 @@ impl Hub {
       msg,
       selection,
     )
+    .delivered
   }
 
   pub fn send_to_connection(&self, id: &str, msg: &Arc<DataMessage>) -> bool {
@@ -443,15 +444,30 @@ fn matching(index: &HubIndex, filter: Option<&Filter>) -> Vec<Arc<Connection>> {
     .collect()
 }
 
+/// What one message's fan-out did.
+#[derive(Debug, Default)]
+pub struct Fanout {
+  /// Connections that accepted the message.
+  pub delivered: usize,
+  /// Recipients whose queues are past their high-water mark after taking it.
+  pub congested: Vec<Arc<Connection>>,
+}
+
 fn deliver_all<'a>(
   conns: impl Iterator<Item = &'a Arc<Connection>>,
   msg: &Arc<DataMessage>,
   selection: Selection<'_>,
-) -> usize {
-  conns
-    .filter(|conn| selection.selects(conn))
-    .filter(|conn| conn.deliver(Outbound::Data(msg.clone())))
-    .count()
+) -> Fanout {
+  let mut fanout = Fanout::default();
+  for conn in conns.filter(|conn| selection.selects(conn)) {
+    if conn.deliver(Outbound::Data(msg.clone())) {
+      fanout.delivered += 1;
+      if conn.congested() {
+        fanout.congested.push(conn.clone());
+      }
+    }
+  }
+  fanout
 }
 
 /// What a connection's WebSocket task receives.
@@ -601,6 +617,11 @@ pub struct Connection {
   /// Payload bytes of the data messages in `outbound`.
   queued_bytes: AtomicUsize,
   max_queued_bytes: usize,
+  /// Items the connection's task took off its queue so far.
+  taken: AtomicU64,
+  /// Set while a sender waits for this connection's queue to drain below its high-water mark.
+  watched: AtomicBool,
+  drained: Notify,
   /// Set once when the service closes the connection; the first close wins.
   close_status: OnceLock<(u16, String)>,
   /// Cancelled when the close could not be queued (full queue): the task must close now.
@@ -624,6 +645,9 @@ impl Connection {
       outbound,
       queued_bytes: AtomicUsize::new(0),
       max_queued_bytes: init.max_queued_bytes,
+      taken: AtomicU64::new(0),
+      watched: AtomicBool::new(false),
+      drained: Notify::new(),
       close_status: OnceLock::new(),
       close_now: CancellationToken::new(),
       upstream: OnceLock::new(),
@@ -669,6 +693,36 @@ impl Connection {
   /// Notes that the connection's task took an item off its queue.
   pub fn took(&self, item: &Outbound) {
     self.queued_bytes.fetch_sub(item.size(), Ordering::Relaxed);
+    self.taken.fetch_add(1, Ordering::Relaxed);
+    if self.watched.load(Ordering::SeqCst) && !self.congested() {
+      self.watched.store(false, Ordering::SeqCst);
+      self.drained.notify_waiters();
+    }
+  }
+
+  /// Whether the queue holds more than half of what it may (by count or bytes) while the task still
+  /// reads it: senders to this connection should wait before sending more.
+  pub fn congested(&self) -> bool {
+    let queued = self.outbound.max_capacity() - self.outbound.capacity();
+    !self.outbound.is_closed()
+      && (queued > self.outbound.max_capacity() / 2
+        || self.queued_bytes.load(Ordering::Relaxed) > self.max_queued_bytes / 2)
+  }
+
+  /// How many items the connection's task took off its queue so far.
+  pub fn taken(&self) -> u64 {
+    self.taken.load(Ordering::Relaxed)
+  }
+
+  /// Completes once the queue is no longer [congested](Connection::congested).
+  pub async fn drained(&self) {
+    let notified = self.drained.notified();
+    tokio::pin!(notified);
+    notified.as_mut().enable();
+    self.watched.store(true, Ordering::SeqCst);
+    if self.congested() {
+      notified.await;
+    }
   }
 
   /// Closes the connection now, without waiting for what is queued (which is dropped).
@@ -873,6 +927,33 @@ mod tests {
     assert!(
       conn.closed_by_service().is_cancelled(),
       "closed at once, not behind the queue"
+    );
+  }
+
+  #[tokio::test]
+  async fn a_queue_past_half_is_congested_until_its_task_takes_it_back_below() {
+    let (conn, mut rx) = connection("c", None);
+    for _ in 0..=OUTBOUND_QUEUE_CAPACITY / 2 {
+      assert!(conn.deliver(Outbound::Data(message())));
+    }
+    assert!(conn.congested());
+    let drained = tokio::spawn({
+      let conn = conn.clone();
+      async move { conn.drained().await }
+    });
+    tokio::task::yield_now().await;
+    assert!(!drained.is_finished());
+    conn.took(&rx.try_recv().unwrap());
+    assert!(!conn.congested());
+    drained.await.unwrap();
+    assert_eq!(conn.taken(), 1);
+    drop(rx);
+    for _ in 0..OUTBOUND_QUEUE_CAPACITY {
+      conn.deliver(Outbound::Data(message()));
+    }
+    assert!(
+      !conn.congested(),
+      "a connection whose task is gone holds nobody back"
     );
   }
 

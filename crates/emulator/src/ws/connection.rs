@@ -22,6 +22,7 @@ use crate::state::{
   StreamError, StreamInfo,
 };
 use crate::trace::{Category, Level, TraceRecord};
+use crate::ws::backpressure::Backpressure;
 use crate::ws::codec::{AckErrorName, Codec, Payload, Rejection, Reply, Request};
 use crate::ws::events::{self, UserEvent};
 use crate::ws::invocations::{Answer, Invocations};
@@ -66,10 +67,14 @@ pub struct Session {
   processed_acks: HashSet<u64>,
   /// New transports of a reliable connection, from recovery requests.
   transports: Option<mpsc::Receiver<Box<WebSocket>>>,
+  /// A new transport that arrived while a write to the old one was waiting on its peer.
+  replacement: Option<Box<WebSocket>>,
   /// `invoke` requests waiting for the event handler.
   invocations: Invocations,
   /// The group streams this connection writes.
   streams: Streams,
+  /// Recipients of this connection's group sends that are slow to take them.
+  backpressure: Backpressure,
   stop: Stop,
 }
 
@@ -137,6 +142,8 @@ enum Wake {
   RecoveryExpired,
   Invoked(String, Answer),
   StreamsIdle,
+  /// The recipients that held back the client's frames took their messages (or stalled).
+  Eased,
 }
 
 /// The result of writing one frame.
@@ -167,8 +174,10 @@ impl Session {
       reliable: reliable.then(|| Box::new(ReliableBuffer::new())),
       processed_acks: HashSet::new(),
       transports: None,
+      replacement: None,
       invocations: Invocations::default(),
       streams: Streams::default(),
+      backpressure: Backpressure::default(),
     }
   }
 
@@ -195,15 +204,9 @@ impl Session {
     recovery_deadline: &mut Option<Instant>,
   ) -> Ending {
     loop {
-      let wake = tokio::select! {
-        biased;
-        wake = self.stop.wait() => wake,
-        item = self.outbound.recv() => Wake::Outbound(item),
-        frame = next_frame(socket) => Wake::Frame(frame),
-        transport = next_transport(&mut self.transports) => Wake::Transport(transport),
-        (id, answer) = self.invocations.next() => Wake::Invoked(id, answer),
-        _ = expiry(self.streams.next_deadline()) => Wake::StreamsIdle,
-        _ = expiry(*recovery_deadline) => Wake::RecoveryExpired,
+      let wake = match self.replacement.take() {
+        Some(transport) => Wake::Transport(Some(transport)),
+        None => self.next_wake(socket, *recovery_deadline).await,
       };
       let ending = match wake {
         Wake::Shutdown => Some(Ending::close(
@@ -220,6 +223,7 @@ impl Session {
         }
         Wake::Frame(frame) => self.receive(frame, socket, recovery_deadline).await,
         Wake::StreamsIdle => self.expire_streams(socket, recovery_deadline).await,
+        Wake::Eased => None,
         Wake::Invoked(id, answer) => {
           self
             .answer_invocation(&id, answer, socket, recovery_deadline)
@@ -244,6 +248,28 @@ impl Session {
       if let Some(ending) = ending {
         return ending;
       }
+    }
+  }
+
+  /// Waits for what the task does next. The client's frames are not read while recipients of what
+  /// it sent are congested: a client that sends faster than its group reads feels it as TCP
+  /// backpressure instead of getting the readers closed as slow clients.
+  async fn next_wake(
+    &mut self,
+    socket: &mut Option<WebSocket>,
+    recovery_deadline: Option<Instant>,
+  ) -> Wake {
+    let reading = self.backpressure.is_clear();
+    tokio::select! {
+      biased;
+      wake = self.stop.wait() => wake,
+      item = self.outbound.recv() => Wake::Outbound(item),
+      frame = next_frame(socket), if reading => Wake::Frame(frame),
+      _ = self.backpressure.eased(), if !reading => Wake::Eased,
+      transport = next_transport(&mut self.transports) => Wake::Transport(transport),
+      (id, answer) = self.invocations.next() => Wake::Invoked(id, answer),
+      _ = expiry(self.streams.next_deadline()) => Wake::StreamsIdle,
+      _ = expiry(recovery_deadline) => Wake::RecoveryExpired,
     }
   }
 
@@ -762,7 +788,7 @@ impl Session {
   }
 
   /// The last message of a stream: no payload, `endOfStream`, and the error it ended with.
-  fn publish_end(&self, ended: &Ended, error: Option<StreamError>) {
+  fn publish_end(&mut self, ended: &Ended, error: Option<StreamError>) {
     let (level, message) = match &error {
       None => (Level::Information, "The group stream ended.".to_owned()),
       Some(error) => (
@@ -856,7 +882,7 @@ impl Session {
 
   /// Publishes a client's payload to a group (the sender need not be a member).
   fn publish(
-    &self,
+    &mut self,
     group: String,
     no_echo: bool,
     payload: Payload,
@@ -877,7 +903,7 @@ impl Session {
     let msg = Arc::new(msg);
     let myself = [self.conn.id.clone()];
     let excluded: &[String] = if no_echo { &myself } else { &[] };
-    let recipients = self.hub.send_to_group(
+    let fanout = self.hub.send_to_group(
       &group,
       &msg,
       Selection {
@@ -885,6 +911,11 @@ impl Session {
         filter: None,
       },
     );
+    let recipients = fanout.delivered;
+    // The sender's own queue is written by this task, which never waits for itself.
+    let mut congested = fanout.congested;
+    congested.retain(|conn| !Arc::ptr_eq(conn, &self.conn));
+    self.backpressure.hold(congested);
     let mut record = self
       .record(
         Category::Messaging,
@@ -936,8 +967,8 @@ impl Session {
   }
 
   /// Hands one frame to the socket, which writes it out only once its write buffer is full; gives
-  /// up when the emulator shuts down or the service closes the connection while the peer does not
-  /// take the bytes (the write is tried first, so a write that completes at once costs no check of
+  /// up when the emulator shuts down, the service closes the connection or the client recovers on
+  /// a new transport while the peer does not take the bytes (the write is tried first, so a write that completes at once costs no check of
   /// [`Stop`]). No transport: nothing to do.
   async fn feed(&mut self, socket: &mut Option<WebSocket>, frame: Message) -> Sent {
     let Some(transport) = socket.as_mut() else {
@@ -948,6 +979,7 @@ impl Session {
       biased;
       result = timeout(write_timeout, transport.feed(frame)) => self.written(result),
       _ = self.stop.wait() => Sent::Interrupted,
+      Some(new) = next_transport(&mut self.transports) => self.replaced(new),
     }
   }
 
@@ -969,6 +1001,14 @@ impl Session {
     }
   }
 
+  /// A reliable client recovered on a new transport while a write to the old one waited on its
+  /// peer (a half-open socket nobody reads): the old transport is abandoned with what it had not
+  /// written, and the serving loop switches to the new one, which gets every unacknowledged message.
+  fn replaced(&mut self, transport: Box<WebSocket>) -> Sent {
+    self.replacement = Some(transport);
+    Sent::Failed
+  }
+
   /// Writes out what [`Session::feed`] left buffered, giving up like it.
   async fn flush(&mut self, socket: &mut Option<WebSocket>) -> Sent {
     let Some(transport) = socket.as_mut() else {
@@ -979,6 +1019,7 @@ impl Session {
       biased;
       result = timeout(write_timeout, transport.flush()) => self.written(result),
       _ = self.stop.wait() => Sent::Interrupted,
+      Some(new) = next_transport(&mut self.transports) => self.replaced(new),
     }
   }
 

@@ -7,6 +7,7 @@
 //! REST calls made as soon as the client is open reach it), and runs one task per logical connection
 //! ([`connection`]).
 
+pub mod backpressure;
 pub mod codec;
 pub mod connection;
 pub mod events;
