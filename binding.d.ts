@@ -164,6 +164,8 @@ export interface NativeEmulatorOptions {
   maxQueuedBytes?: number
   /** Milliseconds one write may wait for a client to read before it is closed as a slow client. */
   writeTimeoutMs?: number
+  /** TCP connections served at once; past it the oldest silent one is closed or new ones refused. */
+  maxConnections?: number
 }
 
 /**

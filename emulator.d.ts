@@ -28,6 +28,10 @@ export interface EmulatorOptions {
   /** How long one write may wait for a client to read; a client past it is closed (1008, `SlowClient`).
    * Default 30,000 ms. */
   writeTimeoutMs?: number;
+  /** TCP connections served at once (WebSocket clients and HTTP requests alike). Past it, and whenever the process
+   * runs out of file descriptors, the oldest connection that has not sent a byte yet is closed to make room; with
+   * none such, a new connection is refused with 503. Default 100,000. */
+  maxConnections?: number;
 }
 
 /** The settings of one hub. */

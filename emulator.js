@@ -22,6 +22,7 @@ async function startEmulator(options = {}) {
     traceCapacity: options.traceCapacity,
     maxQueuedBytes: options.maxQueuedBytes,
     writeTimeoutMs: options.writeTimeoutMs,
+    maxConnections: options.maxConnections,
   });
   // The emulator serves from the addon's own threads. Like a listening http.Server, it keeps Node's event loop
   // alive until close(); this timer is what Node sees.

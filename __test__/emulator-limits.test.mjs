@@ -7,6 +7,7 @@ import net from "node:net";
 import { once } from "node:events";
 import { createHmac } from "node:crypto";
 import { createRequire } from "node:module";
+import { spawn } from "node:child_process";
 import { until } from "./helpers/until.mjs";
 
 const require = createRequire(import.meta.url);
@@ -247,6 +248,77 @@ test("a reliable client recovering while its old socket is half-open and unread 
     old.terminate();
   } finally {
     await emulator.close();
+  }
+});
+
+/** Opens `count` TCP connections to `port` that never send a byte; `socket.closedByEmulator` says when the emulator closed one. */
+async function silentSockets(port, count) {
+  const sockets = [];
+  for (let i = 0; i < count; i++) {
+    const socket = net.connect(port, "127.0.0.1");
+    socket.on("error", () => {});
+    socket.on("close", () => (socket.closedByEmulator = true));
+    sockets.push(socket);
+    await once(socket, "connect");
+  }
+  return sockets;
+}
+
+test("silent connections past the file-descriptor limit make room: the emulator keeps serving REST and WebSocket", async () => {
+  const script = `
+    const { startEmulator } = require(${JSON.stringify(require.resolve("../emulator.js"))});
+    startEmulator({ port: 0 }).then((emulator) => {
+      console.log(JSON.stringify({ connectionString: emulator.connectionString, port: emulator.port }));
+      process.stdin.on("data", () => {}).on("end", () => emulator.close());
+    });`;
+  const child = spawn("bash", ["-c", 'ulimit -n 256 && exec "$0" -e "$1"', process.execPath, script], { stdio: ["pipe", "pipe", "inherit"] });
+  const [line] = await once(child.stdout, "data");
+  const { connectionString, port } = JSON.parse(line.toString());
+  const silent = await silentSockets(port, 300);
+  try {
+    const service = new WebPubSubServiceClient(connectionString, "fd", { allowInsecureConnection: true });
+    for (let i = 0; i < 20; i++) assert.equal(await service.groupExists(`g${i}`), false);
+    const { url } = await service.getClientAccessToken({ userId: "u" });
+    const client = new WebSocket(url);
+    await once(client, "open");
+    assert.equal(await service.userExists("u"), true);
+    client.close();
+    await until(() => silent[0].closedByEmulator, "the oldest silent connection made room");
+    assert.ok(!silent.at(-1).closedByEmulator, "the newest silent connection is still open: room came from the oldest, not a timeout");
+  } finally {
+    for (const socket of silent) socket.destroy();
+    child.stdin.end();
+    await once(child, "exit");
+  }
+});
+
+test("past maxConnections the oldest silent connection is closed to make room; with none, new ones get 503", async () => {
+  const emulator = await startEmulator({ port: 0, maxConnections: 3 });
+  const service = new WebPubSubServiceClient(emulator.connectionString, "max", { allowInsecureConnection: true });
+  try {
+    const silent = await silentSockets(emulator.port, 3);
+    assert.equal(await service.groupExists("g"), false);
+    await until(() => silent[0].closedByEmulator, "the oldest silent connection made room");
+    assert.ok(!silent[2].closedByEmulator);
+    for (const socket of silent) socket.destroy();
+  } finally {
+    await emulator.close();
+  }
+  const full = await startEmulator({ port: 0, maxConnections: 2 });
+  const tokens = new WebPubSubServiceClient(full.connectionString, "max", { allowInsecureConnection: true });
+  try {
+    const clients = [];
+    for (let i = 0; i < 2; i++) {
+      const client = new WebSocket((await tokens.getClientAccessToken()).url);
+      await once(client, "open");
+      clients.push(client);
+    }
+    const response = await fetch(`http://127.0.0.1:${full.port}/api/health`);
+    assert.equal(response.status, 503);
+    assert.equal(await response.text(), "The emulator is serving its maximum of 2 connections.");
+    for (const client of clients) client.close();
+  } finally {
+    await full.close();
   }
 });
 

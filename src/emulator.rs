@@ -35,6 +35,8 @@ pub struct NativeEmulatorOptions {
   pub max_queued_bytes: Option<u32>,
   /// Milliseconds one write may wait for a client to read before it is closed as a slow client.
   pub write_timeout_ms: Option<u32>,
+  /// TCP connections served at once; past it the oldest silent one is closed or new ones refused.
+  pub max_connections: Option<u32>,
 }
 
 /// A running emulator. `close()` shuts it down; later calls resolve at once.
@@ -81,6 +83,15 @@ fn config_of(options: Option<NativeEmulatorOptions>) -> napi::Result<EmulatorCon
       ));
     }
     config.trace_capacity = capacity as usize;
+  }
+  if let Some(connections) = options.max_connections {
+    if connections == 0 {
+      return Err(napi::Error::new(
+        Status::InvalidArg,
+        "maxConnections must be at least 1",
+      ));
+    }
+    config.max_connections = connections as usize;
   }
   if let Some(bytes) = options.max_queued_bytes {
     config.max_queued_bytes = bytes as usize;

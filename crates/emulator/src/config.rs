@@ -12,6 +12,9 @@ pub const DEFAULT_HOST: &str = "127.0.0.1";
 
 pub const DEFAULT_PORT: u16 = 8080;
 
+/// Default of [`EmulatorConfig::max_connections`].
+pub const DEFAULT_MAX_CONNECTIONS: usize = 100_000;
+
 /// How long a write to a client may wait, by default (see [`EmulatorConfig::write_timeout`]).
 pub const DEFAULT_WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
@@ -70,6 +73,9 @@ pub struct EmulatorConfig {
   /// How long one write to a client may wait for the client to read; past it the connection is
   /// closed as a slow client.
   pub write_timeout: std::time::Duration,
+  /// TCP connections served at once by each listener (WebSocket clients and HTTP requests alike);
+  /// past it the oldest connection that has not sent a byte is closed, or the new one refused.
+  pub max_connections: usize,
 }
 
 impl Default for EmulatorConfig {
@@ -84,6 +90,7 @@ impl Default for EmulatorConfig {
       trace_capacity: crate::trace::DEFAULT_CAPACITY,
       max_queued_bytes: crate::state::DEFAULT_MAX_QUEUED_BYTES,
       write_timeout: DEFAULT_WRITE_TIMEOUT,
+      max_connections: DEFAULT_MAX_CONNECTIONS,
     }
   }
 }
@@ -109,6 +116,7 @@ impl fmt::Debug for EmulatorConfig {
       .field("trace_capacity", &self.trace_capacity)
       .field("max_queued_bytes", &self.max_queued_bytes)
       .field("write_timeout", &self.write_timeout)
+      .field("max_connections", &self.max_connections)
       .finish()
   }
 }

@@ -50,6 +50,7 @@ pub async fn run(
       listener,
       app.clone(),
       acceptor.clone(),
+      state.config.max_connections,
       state.shutdown.clone(),
       state.hard_stop.clone(),
     ));
