@@ -304,6 +304,7 @@ test("past maxConnections the oldest silent connection is closed to make room; w
   } finally {
     await emulator.close();
   }
+  await assert.rejects(startEmulator({ port: 0, maxConnections: 0 }), { message: "maxConnections must be at least 1" });
   const full = await startEmulator({ port: 0, maxConnections: 2 });
   const tokens = new WebPubSubServiceClient(full.connectionString, "max", { allowInsecureConnection: true });
   try {

@@ -75,34 +75,16 @@ fn config_of(options: Option<NativeEmulatorOptions>) -> napi::Result<EmulatorCon
   if let Some(allow) = options.allow_unvalidated_entra_tokens {
     config.allow_unvalidated_entra_tokens = allow;
   }
-  if let Some(capacity) = options.trace_capacity {
-    if capacity == 0 {
-      return Err(napi::Error::new(
-        Status::InvalidArg,
-        "traceCapacity must be at least 1",
-      ));
-    }
+  if let Some(capacity) = at_least_one(options.trace_capacity, "traceCapacity")? {
     config.trace_capacity = capacity as usize;
   }
-  if let Some(connections) = options.max_connections {
-    if connections == 0 {
-      return Err(napi::Error::new(
-        Status::InvalidArg,
-        "maxConnections must be at least 1",
-      ));
-    }
+  if let Some(connections) = at_least_one(options.max_connections, "maxConnections")? {
     config.max_connections = connections as usize;
   }
   if let Some(bytes) = options.max_queued_bytes {
     config.max_queued_bytes = bytes as usize;
   }
-  if let Some(ms) = options.write_timeout_ms {
-    if ms == 0 {
-      return Err(napi::Error::new(
-        Status::InvalidArg,
-        "writeTimeoutMs must be at least 1",
-      ));
-    }
+  if let Some(ms) = at_least_one(options.write_timeout_ms, "writeTimeoutMs")? {
     config.write_timeout = std::time::Duration::from_millis(u64::from(ms));
   }
   config.tls = tls_identity(
@@ -123,6 +105,17 @@ fn config_of(options: Option<NativeEmulatorOptions>) -> napi::Result<EmulatorCon
       .map_err(|error| napi::Error::new(Status::InvalidArg, error.to_string()))?;
   }
   Ok(config)
+}
+
+/// An optional count option, refused when 0.
+fn at_least_one(value: Option<u32>, option: &str) -> napi::Result<Option<u32>> {
+  match value {
+    Some(0) => Err(napi::Error::new(
+      Status::InvalidArg,
+      format!("{option} must be at least 1"),
+    )),
+    value => Ok(value),
+  }
 }
 
 fn tls_identity(
