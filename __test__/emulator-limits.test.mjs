@@ -237,6 +237,8 @@ test("a reliable client recovering while its old socket is half-open and unread 
     old.dropped = true;
     old._socket.pause();
     for (let i = 100; i < 400; i++) await send(i);
+    // Give the emulator time to fill the old socket and block on it; recovering before that would take the
+    // serving loop's path, not the stalled write's.
     await new Promise((resolve) => setTimeout(resolve, 500));
     const query = `awps_connection_id=${connectionId}&awps_reconnection_token=${encodeURIComponent(reconnectionToken)}`;
     const recovered = await transport(`${baseUrl}?${query}`);

@@ -56,6 +56,11 @@ impl Silent {
     (id, token)
   }
 
+  /// The connection spoke, closed or was evicted.
+  fn remove(&mut self, id: u64) {
+    self.waiting.remove(&id);
+  }
+
   /// Closes the oldest silent connection; false when there is none.
   fn evict_oldest(&mut self) -> bool {
     match self.waiting.pop_first() {
@@ -117,7 +122,7 @@ pub async fn serve(
         spoke = first_byte(&stream) => spoke,
         _ = evicted.cancelled() => false,
       };
-      silent.lock().unwrap().waiting.remove(&id);
+      silent.lock().unwrap().remove(id);
       if !spoke {
         return;
       }

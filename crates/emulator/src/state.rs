@@ -335,23 +335,27 @@ impl Hub {
   /// Delivers to every selected connection of the hub; returns how many accepted the message.
   pub fn send_to_all(&self, msg: &Arc<DataMessage>, selection: Selection<'_>) -> usize {
     let index = self.index.read().unwrap();
-    deliver_all(index.connections.values(), msg, selection).delivered
+    deliver_all(index.connections.values(), msg, selection, None)
   }
 
+  /// Delivers to the group's selected members; those left [congested](Connection::congested) are
+  /// added to `congested` when given.
   pub fn send_to_group(
     &self,
     group: &str,
     msg: &Arc<DataMessage>,
     selection: Selection<'_>,
-  ) -> Fanout {
+    congested: Option<&mut Vec<Arc<Connection>>>,
+  ) -> usize {
     let index = self.index.read().unwrap();
     let Some(members) = index.groups.get(group) else {
-      return Fanout::default();
+      return 0;
     };
     deliver_all(
       members.iter().filter_map(|id| index.connections.get(id)),
       msg,
       selection,
+      congested,
     )
   }
 
@@ -369,8 +373,8 @@ impl Hub {
       ids.iter().filter_map(|id| index.connections.get(id)),
       msg,
       selection,
+      None,
     )
-    .delivered
   }
 
   pub fn send_to_connection(&self, id: &str, msg: &Arc<DataMessage>) -> bool {
@@ -444,30 +448,24 @@ fn matching(index: &HubIndex, filter: Option<&Filter>) -> Vec<Arc<Connection>> {
     .collect()
 }
 
-/// What one message's fan-out did.
-#[derive(Debug, Default)]
-pub struct Fanout {
-  /// Connections that accepted the message.
-  pub delivered: usize,
-  /// Recipients whose queues are past their high-water mark after taking it.
-  pub congested: Vec<Arc<Connection>>,
-}
-
+/// Queues `msg` for every selected connection; returns how many took it. Recipients left congested
+/// are collected only for a caller that asks (a client's send, which waits for them).
 fn deliver_all<'a>(
   conns: impl Iterator<Item = &'a Arc<Connection>>,
   msg: &Arc<DataMessage>,
   selection: Selection<'_>,
-) -> Fanout {
-  let mut fanout = Fanout::default();
+  mut congested: Option<&mut Vec<Arc<Connection>>>,
+) -> usize {
+  let mut delivered = 0;
   for conn in conns.filter(|conn| selection.selects(conn)) {
     if conn.deliver(Outbound::Data(msg.clone())) {
-      fanout.delivered += 1;
-      if conn.congested() {
-        fanout.congested.push(conn.clone());
+      delivered += 1;
+      if let Some(congested) = congested.as_deref_mut().filter(|_| conn.congested()) {
+        congested.push(conn.clone());
       }
     }
   }
-  fanout
+  delivered
 }
 
 /// What a connection's WebSocket task receives.
@@ -703,9 +701,10 @@ impl Connection {
   /// Whether the queue holds more than half of what it may (by count or bytes) while the task still
   /// reads it: senders to this connection should wait before sending more.
   pub fn congested(&self) -> bool {
-    let queued = self.outbound.max_capacity() - self.outbound.capacity();
+    let capacity = self.outbound.max_capacity();
+    let queued = capacity - self.outbound.capacity();
     !self.outbound.is_closed()
-      && (queued > self.outbound.max_capacity() / 2
+      && (queued > capacity / 2
         || self.queued_bytes.load(Ordering::Relaxed) > self.max_queued_bytes / 2)
   }
 

@@ -171,9 +171,7 @@ pub(super) async fn to_group(
   let request = prepare(&call, &headers, body, true, true, source).await?;
   let group = call.param("group");
   let recipients = call.hub().map_or(0, |hub| {
-    hub
-      .send_to_group(group, &request.message, request.selection())
-      .delivered
+    hub.send_to_group(group, &request.message, request.selection(), None)
   });
   trace(
     &call,

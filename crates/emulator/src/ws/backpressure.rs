@@ -17,7 +17,7 @@ use tokio::time::Instant;
 use crate::state::Connection;
 
 /// How long a congested recipient may take nothing before its senders stop waiting for it.
-pub const STALL_TIMEOUT: Duration = Duration::from_secs(1);
+const STALL_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// The congested recipients one connection's sends are waiting for.
 #[derive(Default)]

@@ -903,17 +903,17 @@ impl Session {
     let msg = Arc::new(msg);
     let myself = [self.conn.id.clone()];
     let excluded: &[String] = if no_echo { &myself } else { &[] };
-    let fanout = self.hub.send_to_group(
+    let mut congested = Vec::new();
+    let recipients = self.hub.send_to_group(
       &group,
       &msg,
       Selection {
         excluded,
         filter: None,
       },
+      Some(&mut congested),
     );
-    let recipients = fanout.delivered;
     // The sender's own queue is written by this task, which never waits for itself.
-    let mut congested = fanout.congested;
     congested.retain(|conn| !Arc::ptr_eq(conn, &self.conn));
     self.backpressure.hold(congested);
     let mut record = self
@@ -968,8 +968,8 @@ impl Session {
 
   /// Hands one frame to the socket, which writes it out only once its write buffer is full; gives
   /// up when the emulator shuts down, the service closes the connection or the client recovers on
-  /// a new transport while the peer does not take the bytes (the write is tried first, so a write that completes at once costs no check of
-  /// [`Stop`]). No transport: nothing to do.
+  /// a new transport while the peer does not take the bytes (the write is tried first, so a write
+  /// that completes at once costs no check of [`Stop`]). No transport: nothing to do.
   async fn feed(&mut self, socket: &mut Option<WebSocket>, frame: Message) -> Sent {
     let Some(transport) = socket.as_mut() else {
       return Sent::Ok;
