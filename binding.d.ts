@@ -194,7 +194,10 @@ export interface NativeResponse {
   bodyText?: string
   /** Response headers as `[name, value, name, value, ...]`; only when asked for, or on an error status. */
   headers?: Array<string>
-  /** The request method, final URL and headers as sent, together with `headers`. */
+  /**
+   * The request method, final URL and headers as sent, together with `headers`, or with a
+   * `failure` whose error carries the request.
+   */
   method?: string
   url?: string
   requestHeaders?: Array<string>

@@ -166,6 +166,56 @@ test("connection reset on every try rejects with ECONNRESET after the retries", 
   assert.equal(r.outcome.code, "ECONNRESET");
 });
 
+// An answer whose body breaks off after its head was read: the request reached the service, so it is not sent
+// again (a retried sendToAll would be broadcast twice), and the error is the pipeline's body-read PARSE_ERROR.
+for (const [what, head] of [
+  ["202", "HTTP/1.1 202 Accepted\r\nContent-Length: 100\r\n\r\nabc"],
+  ["500", "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"a\":"],
+  ["chunked 500", "HTTP/1.1 500 Internal Server Error\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"a\":"],
+]) {
+  test(`a ${what} answer that breaks off mid-body is sent once and rejects with PARSE_ERROR`, async () => {
+    const r = await assertSame({ reply: () => ({ raw: head }), run: send });
+    assert.equal(r.requests.length, 1);
+    assert.equal(r.outcome.code, "PARSE_ERROR");
+    assert.equal(r.outcome.request, undefined);
+  });
+}
+
+// Answers the HTTP parser rejects: Node's parser codes, not retried, with the request on the error. (A HEAD
+// answer's Content-Length is not checked: no body follows it, and hyper does not read it.)
+for (const [answer, code, methods = ["POST", "HEAD"]] of [
+  ["GARBAGE garbage\r\n\r\n", "HPE_INVALID_CONSTANT"],
+  ["HTTP/1.1 2x0 OK\r\n\r\n", "HPE_INVALID_STATUS"],
+  ["HTTP/1.1 200 OK\r\nbad header\r\n\r\n", "HPE_INVALID_HEADER_TOKEN"],
+  ["HTTP/1.1 202 Accepted\r\nContent-Length: abc\r\n\r\n", "HPE_INVALID_CONTENT_LENGTH", ["POST"]],
+]) {
+  for (const [op, method, run] of [
+    ["sendToAll", "POST", send],
+    ["userExists", "HEAD", (c, onResponse) => c.userExists("u", { onResponse })],
+  ]) {
+    if (!methods.includes(method)) continue;
+    test(`${op}: an answer failing with ${code} is sent once`, async () => {
+      const r = await assertSame({ reply: () => ({ raw: answer }), run });
+      assert.equal(r.requests.length, 1);
+      assert.equal(r.outcome.code, code);
+      assert.ok(r.outcome.request.url.includes("/api/hubs/hub1/"));
+    });
+  }
+}
+
+test("a transport error's request holds the request as sent, without the token", async () => {
+  server.reset();
+  server.reply(() => ({ destroy: true }));
+  const error = await keyClient(ours, { retryOptions: { maxRetries: 0 } })
+    .sendToAll("hello")
+    .then(() => assert.fail("resolved"), (e) => e);
+  assert.equal(error.code, "ECONNRESET");
+  assert.equal(error.request.method, "POST");
+  assert.equal(error.request.headers.get("x-ms-client-request-id"), server.requests[0].headers["x-ms-client-request-id"]);
+  assert.equal(error.request.headers.get("authorization"), "REDACTED");
+  assert.ok(!JSON.stringify(error.request).includes(server.requests[0].headers.authorization.slice(7)));
+});
+
 test("nothing listening: ECONNREFUSED RestError, isRestError true for both", async () => {
   const closed = await startRecordingServer();
   const url = closed.url;

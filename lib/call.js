@@ -4,18 +4,23 @@
 
 const { CancelHandle } = require("../binding.js");
 const { RestError, AbortError } = require("./errors");
+const { failedRequest } = require("./response");
 
 const ABORTED_BEFORE = "The operation was aborted. Request has already been canceled.";
 const ABORTED_DURING = "The operation was aborted. Rejecting from abort signal callback while making request.";
 
-function failureError(failure) {
+function failureError(record, options) {
+  const failure = record.failure;
   switch (failure.kind) {
     case "cancelled":
       return new AbortError(ABORTED_DURING);
     case "timedOut":
       return new AbortError(failure.message);
     case "transport":
-      return new RestError(failure.message, { code: failure.code ?? RestError.REQUEST_SEND_ERROR });
+      return new RestError(failure.message, {
+        code: failure.code ?? RestError.REQUEST_SEND_ERROR,
+        request: failedRequest(record, options),
+      });
     case "invalidArgument":
       return new TypeError(failure.message);
     default:
@@ -24,8 +29,8 @@ function failureError(failure) {
 }
 
 /** The record of an answer, or the error of a failure record. */
-function settled(record) {
-  if (record.failure) throw failureError(record.failure);
+function settled(record, options) {
+  if (record.failure) throw failureError(record, options);
   return record;
 }
 
@@ -51,16 +56,16 @@ function send(native, op, body, options, wantHeaders) {
     op.customHeaders = requestOptions.customHeaders;
   }
   const signal = options?.abortSignal;
-  if (!signal) return native.invoke(op, body ?? null, null, wantHeaders).then(settled);
-  return sendCancellable(native, op, body, signal, wantHeaders);
+  if (!signal) return native.invoke(op, body ?? null, null, wantHeaders).then((record) => settled(record, options));
+  return sendCancellable(native, op, body, signal, options, wantHeaders);
 }
 
-async function sendCancellable(native, op, body, signal, wantHeaders) {
+async function sendCancellable(native, op, body, signal, options, wantHeaders) {
   const handle = new CancelHandle();
   const onAbort = () => handle.cancel();
   signal.addEventListener("abort", onAbort, { once: true });
   try {
-    return settled(await native.invoke(op, body ?? null, handle, wantHeaders));
+    return settled(await native.invoke(op, body ?? null, handle, wantHeaders), options);
   } finally {
     signal.removeEventListener("abort", onAbort);
   }

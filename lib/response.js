@@ -80,14 +80,21 @@ function errorHeaders(headers) {
   return out;
 }
 
-/**
- * The `request` and `response` a RestError carries: `response` is the object `onResponse` sees; `request` is its
- * request with the Authorization value REDACTED, so an error that is logged or serialized holds no token.
- */
-function errorContext(raw) {
+/** A request with its Authorization value REDACTED, so an error that is logged or serialized holds no token. */
+function redacted(request) {
   const headers = new HttpHeaders();
-  for (const [name, value] of raw.request.headers) headers.set(name, name.toLowerCase() === "authorization" ? "REDACTED" : value);
-  return { request: { ...raw.request, headers }, response: raw };
+  for (const [name, value] of request.headers) headers.set(name, name.toLowerCase() === "authorization" ? "REDACTED" : value);
+  return { ...request, headers };
+}
+
+/** The `request` and `response` a RestError carries: `response` is the object `onResponse` sees. */
+function errorContext(raw) {
+  return { request: redacted(raw.request), response: raw };
+}
+
+/** The request of a failure record that carries one (redacted), else undefined. */
+function failedRequest(record, options) {
+  return record.url === undefined || record.url === null ? undefined : redacted(requestOf(record, options));
 }
 
 /**
@@ -130,4 +137,4 @@ function interpret(record, flatOf, options) {
   return { raw, flat, error };
 }
 
-module.exports = { interpret, HttpHeaders };
+module.exports = { interpret, failedRequest, HttpHeaders };

@@ -14,7 +14,7 @@ use crate::cancel::CancelHandle;
 use crate::completion;
 use crate::convert::{self, NativeClientOptions, NativeClientTokenOptions, NativeResponse};
 use crate::credential::{GetTokenFn, JsTokenProvider};
-use crate::error::{failure_of, invalid_arg};
+use crate::error::invalid_arg;
 use crate::io_thread;
 
 /// `{ token, baseUrl, url }`, the value `getClientAccessToken` resolves to.
@@ -138,7 +138,7 @@ impl NativeClient {
         Err(Error::UnexpectedStatus(response)) => {
           convert::response_record(*response, false, want_headers)
         }
-        Err(error) => convert::failure_record(failure_of(&error)),
+        Err(error) => convert::error_record(error),
       });
     })?;
     Ok(promise)

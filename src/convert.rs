@@ -11,8 +11,8 @@ use webpubsub_protocol::client_protocol::ClientProtocol;
 use webpubsub_protocol::payload::ContentKind;
 use webpubsub_protocol::permission::Permission;
 use webpubsub_service_client::{
-  CallOptions, ClientConfig, ClientTokenOptions, Observer, Operation, Payload, PermissionName,
-  Response,
+  CallOptions, ClientConfig, ClientTokenOptions, Error, Observer, Operation, Payload,
+  PermissionName, Response,
 };
 
 use crate::attempt_log::{AttemptFn, JsAttemptLog};
@@ -381,7 +381,8 @@ pub struct NativeResponse {
   pub body_text: Option<String>,
   /// Response headers as `[name, value, name, value, ...]`; only when asked for, or on an error status.
   pub headers: Option<Vec<String>>,
-  /// The request method, final URL and headers as sent, together with `headers`.
+  /// The request method, final URL and headers as sent, together with `headers`, or with a
+  /// `failure` whose error carries the request.
   pub method: Option<String>,
   pub url: Option<String>,
   pub request_headers: Option<Vec<String>>,
@@ -399,11 +400,27 @@ pub(crate) fn response_record(response: Response, ok: bool, want_headers: bool) 
     ok,
     body_text,
     headers: detail.then(|| flatten(response.headers.iter())),
-    method: detail.then(|| response.method.to_owned()),
-    request_headers: detail.then(|| flatten(response.request_headers.iter())),
-    url: detail.then_some(response.url),
+    method: detail.then(|| response.request.method.to_owned()),
+    request_headers: detail.then(|| flatten(response.request.headers.iter())),
+    url: detail.then_some(response.request.url),
     failure: None,
   }
+}
+
+/// The record of a call that ended without an answer, with the request as sent when the error
+/// carries it.
+pub(crate) fn error_record(error: Error) -> NativeResponse {
+  let mut record = failure_record(crate::error::failure_of(&error));
+  if let Error::Transport {
+    request: Some(request),
+    ..
+  } = error
+  {
+    record.method = Some(request.method.to_owned());
+    record.request_headers = Some(flatten(request.headers.iter()));
+    record.url = Some(request.url);
+  }
+  record
 }
 
 /// The record of a call that got no HTTP answer.

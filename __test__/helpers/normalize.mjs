@@ -58,6 +58,7 @@ export function errorShape(e) {
     statusCode: e?.statusCode,
     code: e?.code,
     message: e?.message,
+    request: e?.request && { method: e.request.method, url: e.request.url },
   };
 }
 

@@ -6,8 +6,9 @@
 // server.requests  -> [{ method, url, path, query: [[k, v], ...], headers, body: Buffer }]
 // await server.close();
 //
-// An answer is { status, headers?, body? (string | Buffer | object -> JSON), delayMs?, destroy? }.
-// `destroy: true` closes the socket without answering. Without a script, `defaultAnswer` gives each
+// An answer is { status, headers?, body? (string | Buffer | object -> JSON), delayMs?, destroy?, raw? }.
+// `destroy: true` closes the socket without answering; `raw` (bytes) is written to the socket as the whole answer,
+// which then closes. Without a script, `defaultAnswer` gives each
 // Web PubSub operation its success status.
 import http from "node:http";
 
@@ -66,6 +67,10 @@ export async function startRecordingServer() {
       if (answer.delayMs) await new Promise((r) => setTimeout(r, answer.delayMs));
       if (answer.destroy) {
         req.socket.destroy();
+        return;
+      }
+      if (answer.raw !== undefined) {
+        req.socket.end(answer.raw);
         return;
       }
       let body = answer.body;

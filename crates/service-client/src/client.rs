@@ -3,7 +3,7 @@
 use crate::config::ClientConfig;
 use crate::credential::Credential;
 use crate::credential::KeyCredential;
-use crate::error::{Error, Response};
+use crate::error::{Error, Response, SentRequest};
 use crate::log::{AttemptEvent, Observer};
 use crate::operation::{Method, Operation, UrlBase};
 use crate::proxy::ProxyRule;
@@ -109,7 +109,11 @@ impl std::fmt::Debug for ServiceClient {
 #[allow(clippy::large_enum_variant)]
 enum Attempt {
   Answer(Response),
-  Failed { code: String, message: String },
+  Failed {
+    code: String,
+    message: String,
+    request: Option<Box<SentRequest>>,
+  },
 }
 
 impl ServiceClient {
@@ -322,7 +326,15 @@ impl ServiceClient {
               Ok(response)
             }
             Attempt::Answer(response) => Err(Error::UnexpectedStatus(Box::new(response))),
-            Attempt::Failed { code, message } => Err(Error::Transport { code, message }),
+            Attempt::Failed {
+              code,
+              message,
+              request,
+            } => Err(Error::Transport {
+              code,
+              message,
+              request,
+            }),
           }
         }
       }
@@ -391,15 +403,23 @@ impl ServiceClient {
     if let Some(body) = body {
       *request.body_mut() = Some(body.into());
     }
-    let failed = |e: reqwest::Error| {
-      let host = target.host_str().unwrap_or_default();
-      let port = target.port_or_known_default().unwrap_or_default();
-      let (code, message) = transport_failure(&e, host, port);
-      Attempt::Failed { code, message }
+    let sent = SentRequest {
+      method: method.as_str(),
+      url: target.to_string(),
+      headers,
     };
     let mut answer = match self.inner.http.execute(request).await {
       Ok(answer) => answer,
-      Err(e) => return failed(e),
+      Err(e) => {
+        let host = target.host_str().unwrap_or_default();
+        let port = target.port_or_known_default().unwrap_or_default();
+        let (code, message) = transport_failure(&e, host, port);
+        return Attempt::Failed {
+          code,
+          message,
+          request: Some(Box::new(sent)),
+        };
+      }
     };
     let status = answer.status().as_u16();
     let response_headers = std::mem::take(answer.headers_mut());
@@ -408,11 +428,15 @@ impl ServiceClient {
         status,
         headers: response_headers,
         body,
-        method: method.as_str(),
-        url: target.to_string(),
-        request_headers: headers,
+        request: sent,
       }),
-      Err(e) => failed(e),
+      // The head arrived and the body broke off: the SDK reports its body read failing, which
+      // it does not retry (a POST that reached the service is not sent again).
+      Err(_) => Attempt::Failed {
+        code: "PARSE_ERROR".to_owned(),
+        message: "Error reading response as text: aborted".to_owned(),
+        request: None,
+      },
     }
   }
 }

@@ -42,7 +42,7 @@ mod transport;
 pub use client::{CallOptions, ClientAccessToken, ClientTokenOptions, ServiceClient};
 pub use config::ClientConfig;
 pub use credential::{AccessToken, Credential, KeyCredential, TokenProvider};
-pub use error::{Error, Response};
+pub use error::{Error, Response, SentRequest};
 pub use log::{AttemptEvent, AttemptObserver, Observer};
 pub use operation::{Operation, Payload, PermissionName};
 pub use retry::RetryOptions;

@@ -1,4 +1,4 @@
-//! The shared HTTP client (one connection pool per [`crate::ServiceClient`]) and the mapping of
+//! The HTTP client and the mapping of
 //! transport failures to the Node error codes the SDK reports.
 //!
 //! TLS is [`webpubsub_protocol::tls::client_config`]: rustls with the `ring` provider and Mozilla's
@@ -68,6 +68,10 @@ pub(crate) fn transport_failure(error: &reqwest::Error, host: &str, port: u16) -
       }
     }
     if let Some(hyper_error) = current.downcast_ref::<hyper::Error>() {
+      if hyper_error.is_parse() {
+        let (code, message) = parser_failure(hyper_error);
+        return node_error(code, message.to_owned());
+      }
       if hyper_error.is_incomplete_message() || hyper_error.is_canceled() {
         return node_error("ECONNRESET", "socket hang up".to_owned());
       }
@@ -78,6 +82,34 @@ pub(crate) fn transport_failure(error: &reqwest::Error, host: &str, port: u16) -
     return node_error("ENOTFOUND", format!("getaddrinfo ENOTFOUND {host}"));
   }
   node_error("REQUEST_SEND_ERROR", error_chain(error))
+}
+
+/// Node's HTTP parser (llhttp) code and message for an answer head hyper could not parse.
+/// hyper names the bad part only in its description for most kinds of parse error.
+fn parser_failure(error: &hyper::Error) -> (&'static str, &'static str) {
+  if error.is_parse_status() {
+    return ("HPE_INVALID_STATUS", "Parse Error: Invalid status code");
+  }
+  if error.is_parse_too_large() {
+    return ("HPE_HEADER_OVERFLOW", "Parse Error: Header overflow");
+  }
+  let description = error.to_string();
+  if description.starts_with("invalid content-length") {
+    (
+      "HPE_INVALID_CONTENT_LENGTH",
+      "Parse Error: Invalid character in Content-Length",
+    )
+  } else if description.starts_with("invalid HTTP header") {
+    (
+      "HPE_INVALID_HEADER_TOKEN",
+      "Parse Error: Invalid header token",
+    )
+  } else {
+    (
+      "HPE_INVALID_CONSTANT",
+      "Parse Error: Expected HTTP/, RTSP/ or ICE/",
+    )
+  }
 }
 
 fn node_error(code: &str, message: String) -> (String, String) {

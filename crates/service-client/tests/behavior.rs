@@ -172,7 +172,7 @@ async fn connection_refused_is_retried_then_reported_like_node() {
     .execute(send(), &CallOptions::default())
     .await
     .unwrap_err();
-  let Error::Transport { code, message } = error else {
+  let Error::Transport { code, message, .. } = error else {
     panic!("expected Transport, got {error:?}");
   };
   assert_eq!(code, "ECONNREFUSED");
@@ -308,9 +308,95 @@ async fn unresolvable_host_reports_enotfound() {
     .execute(send(), &CallOptions::default())
     .await
     .unwrap_err();
-  let Error::Transport { code, message } = error else {
+  let Error::Transport { code, message, .. } = error else {
     panic!("expected Transport, got {error:?}");
   };
   assert_eq!(code, "ENOTFOUND");
   assert_eq!(message, "getaddrinfo ENOTFOUND host.invalid");
+}
+
+/// A server that answers every request it reads with `answer` and closes; returns its port and
+/// a counter of the requests it read.
+async fn raw_server(answer: &'static [u8]) -> (u16, Arc<std::sync::atomic::AtomicUsize>) {
+  use std::sync::atomic::Ordering;
+  use tokio::io::{AsyncReadExt, AsyncWriteExt};
+  let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+  let port = listener.local_addr().unwrap().port();
+  let requests = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+  let counter = requests.clone();
+  tokio::spawn(async move {
+    while let Ok((mut socket, _)) = listener.accept().await {
+      let counter = counter.clone();
+      tokio::spawn(async move {
+        let mut head = [0u8; 4096];
+        if socket.read(&mut head).await.unwrap_or(0) > 0 {
+          counter.fetch_add(1, Ordering::SeqCst);
+          let _ = socket.write_all(answer).await;
+        }
+      });
+    }
+  });
+  (port, requests)
+}
+
+#[tokio::test]
+async fn an_answer_that_breaks_off_mid_body_is_not_retried() {
+  let (port, requests) =
+    raw_server(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 100\r\n\r\n{\"a\":").await;
+  let error = client(format!("http://127.0.0.1:{port}"))
+    .execute(send(), &CallOptions::default())
+    .await
+    .unwrap_err();
+  let Error::Transport {
+    code,
+    message,
+    request,
+  } = error
+  else {
+    panic!("expected Transport, got {error:?}");
+  };
+  assert_eq!(code, "PARSE_ERROR");
+  assert_eq!(message, "Error reading response as text: aborted");
+  assert!(request.is_none());
+  assert_eq!(requests.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn unparsable_answers_get_node_parser_codes_and_are_not_retried() {
+  let cases: [(&[u8], &str); 4] = [
+    (b"GARBAGE garbage\r\n\r\n", "HPE_INVALID_CONSTANT"),
+    (b"HTTP/1.1 2x0 OK\r\n\r\n", "HPE_INVALID_STATUS"),
+    (b"HTTP/1.1 200 OK\r\nbad header\r\n\r\n", "HPE_INVALID_HEADER_TOKEN"),
+    (b"HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\n", "HPE_INVALID_CONTENT_LENGTH"),
+  ];
+  for (answer, expected) in cases {
+    let (port, requests) = raw_server(answer).await;
+    let error = client(format!("http://127.0.0.1:{port}"))
+      .execute(send(), &CallOptions::default())
+      .await
+      .unwrap_err();
+    let Error::Transport { code, request, .. } = error else {
+      panic!("expected Transport, got {error:?}");
+    };
+    assert_eq!(code, expected);
+    let request = request.expect("the error carries the request");
+    assert_eq!(request.method, "POST");
+    assert!(request.url.ends_with("/api/hubs/hub/:send?api-version=2024-12-01"));
+    assert_eq!(requests.load(std::sync::atomic::Ordering::SeqCst), 1);
+  }
+}
+
+#[tokio::test]
+async fn a_connection_closed_before_the_head_is_retried_with_the_request_attached() {
+  let (port, requests) = raw_server(b"").await;
+  let error = client(format!("http://127.0.0.1:{port}"))
+    .execute(send(), &CallOptions::default())
+    .await
+    .unwrap_err();
+  let Error::Transport { code, request, .. } = error else {
+    panic!("expected Transport, got {error:?}");
+  };
+  assert_eq!(code, "ECONNRESET");
+  assert!(request.is_some());
+  assert_eq!(requests.load(std::sync::atomic::Ordering::SeqCst), 4);
 }

@@ -100,7 +100,7 @@ async fn unknown_certificate_authority_is_refused_and_not_retried() {
     .execute(Operation::GetServiceStatus, &CallOptions::default())
     .await
     .unwrap_err();
-  let Error::Transport { code, message } = error else {
+  let Error::Transport { code, message, .. } = error else {
     panic!("expected Transport, got {error:?}");
   };
   assert_eq!(code, "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "{message}");

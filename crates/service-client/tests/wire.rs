@@ -234,9 +234,9 @@ async fn every_operation_matches_the_sdk_on_the_wire() {
       claims.claims["exp"].as_u64().unwrap() - claims.claims["iat"].as_u64().unwrap(),
       3600
     );
-    assert_eq!(response.url, url);
-    assert_eq!(response.method, method);
-    assert!(response.request_headers.contains_key("authorization"));
+    assert_eq!(response.request.url, url);
+    assert_eq!(response.request.method, method);
+    assert!(response.request.headers.contains_key("authorization"));
   }
 }
 
@@ -302,7 +302,7 @@ async fn reverse_proxy_changes_the_host_after_signing() {
   );
   // The scheme stays the endpoint's.
   assert_eq!(
-    response.url,
+    response.request.url,
     format!(
       "http://127.0.0.1:{}/api/hubs/hub/users/u?api-version=2024-12-01",
       recorder.port
