@@ -32,6 +32,12 @@ export declare class NativeClient {
   /** Replaces the access key used for the next requests (`AzureKeyCredential.update`). */
   setKey(key: string): void
   /**
+   * From now on, `callback` receives each attempt's request and response of the calls made with
+   * `log: true`. Called when logging is first on for this client (a thread-safe function per
+   * client costs memory and a handle; clients that never log make none). The first callback stays.
+   */
+  observeAttempts(callback: (event: NativeAttemptEvent) => void): void
+  /**
    * Runs one operation. Resolves with the HTTP answer (any status) or a failure record; rejects
    * only for an operation record it cannot use.
    */
@@ -121,8 +127,6 @@ export interface NativeClientOptions {
   proxy?: string
   /** Extra trusted CA certificates in PEM (the file `NODE_EXTRA_CA_CERTS` names). */
   extraCaPem?: Uint8Array
-  /** Receives each attempt's request and response of the calls made with `log: true`. */
-  onAttempt?: (event: NativeAttemptEvent) => void
 }
 
 /** Options of `getClientAccessToken`, as the official SDK takes them. */

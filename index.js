@@ -23,9 +23,8 @@ function existsFlat(raw) {
 }
 
 /** Options the native client takes at construction, picked from the official client options. */
-function nativeOptions(options, log) {
+function nativeOptions(options) {
   return {
-    onAttempt: log?.onAttempt,
     allowInsecureConnection: options?.allowInsecureConnection,
     reverseProxyEndpoint: options?.reverseProxyEndpoint,
     userAgentPrefix: options?.userAgentOptions?.userAgentPrefix,
@@ -71,6 +70,7 @@ class WebPubSubServiceClient {
   #lastKey;
   #usesTokenCredential = false;
   #log;
+  #logging = false;
 
   constructor(endpointOrConnectionString, credsOrHubName, hubNameOrOpts, opts) {
     this.apiVersion = API_VERSION;
@@ -85,17 +85,17 @@ class WebPubSubServiceClient {
           endpointOrConnectionString,
           this.hubName,
           tokenProvider(credsOrHubName),
-          nativeOptions(options, this.#log),
+          nativeOptions(options),
         );
       } else {
         this.#lastKey = credsOrHubName.key;
-        this.#native = NativeClient.withKey(endpointOrConnectionString, this.#lastKey, this.hubName, nativeOptions(options, this.#log));
+        this.#native = NativeClient.withKey(endpointOrConnectionString, this.#lastKey, this.hubName, nativeOptions(options));
       }
       this.endpoint = endpointOrConnectionString;
     } else {
       this.hubName = credsOrHubName;
       try {
-        this.#native = NativeClient.fromConnectionString(endpointOrConnectionString, this.hubName, nativeOptions(options, this.#log));
+        this.#native = NativeClient.fromConnectionString(endpointOrConnectionString, this.hubName, nativeOptions(options));
       } catch (e) {
         throw new TypeError(e.message);
       }
@@ -117,7 +117,13 @@ class WebPubSubServiceClient {
   async _run(op, body, options, flatOf = voidFlat) {
     const onResponse = options?.onResponse;
     const wantHeaders = onResponse !== undefined || flatOf === parsedFlat;
-    if (this.#log !== undefined && this.#log.enabled()) op.log = true;
+    if (this.#log !== undefined && this.#log.enabled()) {
+      op.log = true;
+      if (!this.#logging) {
+        this.#native.observeAttempts(this.#log.onAttempt);
+        this.#logging = true;
+      }
+    }
     const record = await invoke(this.#client(), op, body, options, wantHeaders);
     // The hot path: a success nobody inspects builds no response objects.
     if (record.ok && !wantHeaders && flatOf === voidFlat) return { body: undefined };

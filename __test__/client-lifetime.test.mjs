@@ -16,6 +16,7 @@ const KEY = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH";
 async function startServer({ delayMs = 0 } = {}) {
   const hits = new Map();
   const held = [];
+  const sockets = { open: 0, peak: 0 };
   const server = http.createServer((req, res) => {
     const hub = req.url.split("/")[3];
     hits.set(hub, (hits.get(hub) ?? 0) + 1);
@@ -26,21 +27,34 @@ async function startServer({ delayMs = 0 } = {}) {
       else setTimeout(answer, delayMs);
     });
   });
+  server.on("connection", (socket) => {
+    sockets.peak = Math.max(sockets.peak, ++sockets.open);
+    socket.on("close", () => sockets.open--);
+  });
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   const connectionString = `Endpoint=http://127.0.0.1:${server.address().port};AccessKey=${KEY};Version=1.0;`;
   return {
     connectionString,
     hits,
+    sockets,
     heldCount: () => held.length,
     release: () => held.splice(0).forEach((answer) => answer()),
     close: () => new Promise((resolve) => server.close(resolve)),
   };
 }
 
-/** Runs `source` as an ES module in a fresh Node; resolves with its exit code, stdout and stderr. */
-function runNode(source, env, timeoutMs = 30_000) {
+/**
+ * Runs `source` as an ES module in a fresh Node, under an open-file limit when `maxFiles` is set; resolves with its
+ * exit code, stdout and stderr.
+ */
+function runNode(source, env, timeoutMs = 30_000, maxFiles = undefined) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--input-type=module", "-e", source], {
+    const args = ["--expose-gc", "--input-type=module", "-e", source];
+    const [command, argv] =
+      maxFiles === undefined
+        ? [process.execPath, args]
+        : ["bash", ["-c", `ulimit -n ${maxFiles} && exec "$0" "$@"`, process.execPath, ...args]];
+    const child = spawn(command, argv, {
       env: { ...process.env, ...env, WPN_PACKAGE: PACKAGE },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -163,4 +177,31 @@ test("a worker terminated with calls in flight leaves the process and its other 
   assert.equal(code, 0, stderr);
   assert.deepEqual(stdout.trim().split("\n"), ["terminated", "after"]);
   assert.equal(server.hits.get("after"), 1);
+});
+
+// Each instance used to build its own connection pool and TLS root store: 10,000 of them held thousands of sockets
+// and over a GiB until collected, and under 1,024 file descriptors calls failed with "Too many open files".
+test("10,000 short-lived clients making one call each at once share one bounded pool", async (t) => {
+  const server = await startServer();
+  t.after(() => server.close());
+  const run = await runNode(
+    `${CLIENT}
+    import fs from "node:fs";
+    const fds = () => fs.readdirSync("/proc/self/fd").length;
+    await client("warm").sendToAll("x");
+    const before = fds();
+    const outcomes = await Promise.allSettled(Array.from({ length: 10000 }, (_, i) => client("many").sendToAll("x" + i)));
+    const failures = outcomes.filter((o) => o.status === "rejected").map((o) => o.reason.message);
+    console.log(JSON.stringify({ failed: failures.length, first: failures[0], before, after: fds() }));`,
+    { CONN: server.connectionString },
+    120_000,
+    1024,
+  );
+  assert.equal(run.code, 0, run.stderr);
+  const result = JSON.parse(run.stdout);
+  assert.equal(result.failed, 0, result.first);
+  assert.equal(server.hits.get("many"), 10_000);
+  // 256 requests in flight; a connection going back to the pool as the next request starts can make a few more.
+  assert.ok(server.sockets.peak <= 300, `about 256 connections at most, saw ${server.sockets.peak}`);
+  assert.ok(result.after <= result.before + 300, `file descriptors bounded by the pool: ${result.before} -> ${result.after}`);
 });

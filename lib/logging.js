@@ -109,11 +109,12 @@ class Redactor {
 function clientLog(options = {}) {
   const out = sharedSink();
   if (!out) return undefined;
-  const redactor = new Redactor(options.loggingOptions);
-  const insecure = options.allowInsecureConnection;
+  const { loggingOptions, allowInsecureConnection: insecure } = options;
+  let redactor; // built at the first event: most clients never log
   return {
     enabled: out.enabled,
     onAttempt(event) {
+      redactor ??= new Redactor(loggingOptions);
       if (event.kind === "request") {
         const headers = redactor.headers(event.headers);
         const request = {

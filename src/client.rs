@@ -7,9 +7,10 @@ use napi::Env;
 use napi_derive::napi;
 use webpubsub_protocol::client_protocol::client_urls;
 use webpubsub_service_client::{
-  ClientAccessToken, ClientConfig, Credential, Error, KeyCredential, ServiceClient,
+  ClientAccessToken, ClientConfig, Credential, Error, KeyCredential, Observer, ServiceClient,
 };
 
+use crate::attempt_log::{AttemptFn, JsAttemptLog};
 use crate::cancel::CancelHandle;
 use crate::completion;
 use crate::convert::{self, NativeClientOptions, NativeClientTokenOptions, NativeResponse};
@@ -109,6 +110,16 @@ impl NativeClient {
     if let Some(credential) = &self.key {
       credential.update(&key);
     }
+  }
+
+  /// From now on, `callback` receives each attempt's request and response of the calls made with
+  /// `log: true`. Called when logging is first on for this client (a thread-safe function per
+  /// client costs memory and a handle; clients that never log make none). The first callback stays.
+  #[napi(ts_args_type = "callback: (event: NativeAttemptEvent) => void")]
+  pub fn observe_attempts(&self, callback: AttemptFn) {
+    self
+      .client
+      .set_observer(Observer::new(JsAttemptLog::new(callback)));
   }
 
   /// Runs one operation. Resolves with the HTTP answer (any status) or a failure record; rejects

@@ -11,11 +11,10 @@ use webpubsub_protocol::client_protocol::ClientProtocol;
 use webpubsub_protocol::payload::ContentKind;
 use webpubsub_protocol::permission::Permission;
 use webpubsub_service_client::{
-  CallOptions, ClientConfig, ClientTokenOptions, Error, Observer, Operation, Payload,
-  PermissionName, Response,
+  CallOptions, ClientConfig, ClientTokenOptions, Error, Operation, Payload, PermissionName,
+  Response,
 };
 
-use crate::attempt_log::{AttemptFn, JsAttemptLog};
 use crate::error::invalid_arg;
 
 /// Client options `index.js` picks from the official `WebPubSubServiceClientOptions`.
@@ -38,9 +37,6 @@ pub struct NativeClientOptions {
   pub proxy: Option<String>,
   /// Extra trusted CA certificates in PEM (the file `NODE_EXTRA_CA_CERTS` names).
   pub extra_ca_pem: Option<Uint8Array>,
-  /// Receives each attempt's request and response of the calls made with `log: true`.
-  #[napi(ts_type = "(event: NativeAttemptEvent) => void")]
-  pub on_attempt: Option<AttemptFn>,
 }
 
 /// Applies the JS options to a core configuration.
@@ -52,9 +48,6 @@ pub(crate) fn configure(config: &mut ClientConfig, options: NativeClientOptions)
   config.user_agent_prefix = options.user_agent_prefix;
   config.proxy = options.proxy;
   config.extra_ca_pem = options.extra_ca_pem.map(|pem| pem.to_vec());
-  config.observer = options
-    .on_attempt
-    .map(|callback| Observer::new(JsAttemptLog::new(callback)));
   if let Some(n) = options.max_retries {
     config.retry.max_retries = n;
   }
@@ -106,7 +99,7 @@ pub struct NativeOperation {
   pub timeout: Option<f64>,
   /// `requestOptions.customHeaders`.
   pub custom_headers: Option<HashMap<String, String>>,
-  /// Log this call's attempts (the client's `onAttempt`).
+  /// Log this call's attempts (the callback given to `observeAttempts`).
   pub log: Option<bool>,
 }
 

@@ -9,7 +9,7 @@ use crate::operation::{Method, Operation, UrlBase};
 use crate::proxy::ProxyRule;
 use crate::retry::{retry_delay, Outcome, RetryOptions};
 use crate::token_cache::TokenCache;
-use crate::transport::{build_http_client, transport_failure};
+use crate::transport::{shared_transport, transport_failure, Transport};
 use bytes::Bytes;
 use reqwest::header::{
   HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE,
@@ -83,12 +83,13 @@ struct Inner {
   allow_insecure_connection: bool,
   retry: RetryOptions,
   auth: Auth,
-  http: reqwest::Client,
+  transport: Arc<Transport>,
   user_agent: HeaderValue,
-  observer: Option<Observer>,
+  observer: std::sync::OnceLock<Observer>,
 }
 
-/// The Web PubSub data-plane client. Cloning is cheap and clones share one connection pool.
+/// The Web PubSub data-plane client. Cloning is cheap; clients with equal transport options
+/// (proxy, extra CA certificates) share one connection pool while any of them lives.
 /// Calls need a Tokio runtime.
 #[derive(Clone)]
 pub struct ServiceClient {
@@ -131,7 +132,7 @@ impl ServiceClient {
       .transpose()?;
     let proxy = ProxyRule::resolve(config.proxy.as_deref(), |name| std::env::var(name).ok())
       .map_err(|e| Error::InvalidArgument(format!("invalid proxy URL: {e}")))?;
-    let http = build_http_client(proxy, config.extra_ca_pem.as_deref())?;
+    let transport = shared_transport(proxy, config.extra_ca_pem.as_deref())?;
     let user_agent = user_agent(config.user_agent_prefix.as_deref())?;
     let auth = match config.credential {
       Credential::Key(key) => Auth::Key(key),
@@ -147,11 +148,18 @@ impl ServiceClient {
         allow_insecure_connection: config.allow_insecure_connection,
         retry: config.retry,
         auth,
-        http,
+        transport,
         user_agent,
-        observer: config.observer,
+        observer: config.observer.map(Into::into).unwrap_or_default(),
       }),
     })
+  }
+
+  /// Gives a client built without a [`ClientConfig::observer`] one, so a caller that turns
+  /// logging on later pays for an observer only then. Returns `false`, keeping the first, when the
+  /// client has one already.
+  pub fn set_observer(&self, observer: Observer) -> bool {
+    self.inner.observer.set(observer).is_ok()
   }
 
   /// The endpoint as configured.
@@ -283,7 +291,7 @@ impl ServiceClient {
     let body = prepared.body.map(|(_, bytes)| bytes);
     let audience = proxied_audience.as_deref().unwrap_or(target.as_str());
 
-    let observer = inner.observer.as_ref().filter(|_| call.observe);
+    let observer = inner.observer.get().filter(|_| call.observe);
     let mut attempt = 0;
     loop {
       let mut attempt_headers = headers.clone();
@@ -408,7 +416,8 @@ impl ServiceClient {
       url: target.to_string(),
       headers,
     };
-    let mut answer = match self.inner.http.execute(request).await {
+    let _turn = self.inner.transport.turn().await;
+    let mut answer = match self.inner.transport.http.execute(request).await {
       Ok(answer) => answer,
       Err(e) => {
         let host = target.host_str().unwrap_or_default();

@@ -47,3 +47,4 @@ pub use log::{AttemptEvent, AttemptObserver, Observer};
 pub use operation::{Operation, Payload, PermissionName};
 pub use retry::RetryOptions;
 pub use token_cache::WEB_PUBSUB_SCOPE;
+pub use transport::MAX_REQUESTS_IN_FLIGHT;

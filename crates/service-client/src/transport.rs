@@ -1,16 +1,81 @@
-//! The HTTP client and the mapping of
-//! transport failures to the Node error codes the SDK reports.
+//! The HTTP transport, shared by every [`crate::ServiceClient`] with equal transport options, and
+//! the mapping of transport failures to the Node error codes the SDK reports.
 //!
 //! TLS is [`webpubsub_protocol::tls::client_config`]: rustls with the `ring` provider and Mozilla's
 //! CA list from `webpki-roots` (the list Node trusts by default) plus the PEM certificates of
 //! `extra_ca_pem`, which is where `NODE_EXTRA_CA_CERTS` goes. HTTP/1.1 only, like Node's `https` module.
+//!
+//! A transport (its connection pool, TLS configuration and root store) lives while any client using
+//! it does, so many short-lived clients cost one pool, not one each. Its connections are driven by
+//! the Tokio runtime that opened them: clients that share a transport should be used from one
+//! runtime, as the Node binding does.
 
 use crate::proxy::ProxyRule;
 use crate::Error;
 use std::error::Error as StdError;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use tokio::sync::{Semaphore, SemaphorePermit};
 
-/// Builds the HTTP client.
-pub(crate) fn build_http_client(
+/// Requests one transport has in flight at most, and so the connections it opens; further calls
+/// wait for a turn. Node's agent opens a socket per concurrent request without a bound; a burst of
+/// calls must not exhaust the process's file descriptors.
+pub const MAX_REQUESTS_IN_FLIGHT: usize = 256;
+
+/// The options that decide whether two clients can share a transport.
+#[derive(PartialEq, Eq)]
+struct TransportOptions {
+  proxy: Option<ProxyRule>,
+  extra_ca_pem: Option<Vec<u8>>,
+}
+
+/// An HTTP client and the bound on its requests in flight.
+pub(crate) struct Transport {
+  pub(crate) http: reqwest::Client,
+  in_flight: Semaphore,
+}
+
+impl Transport {
+  /// A turn to send a request; held until its answer is read.
+  pub(crate) async fn turn(&self) -> SemaphorePermit<'_> {
+    self
+      .in_flight
+      .acquire()
+      .await
+      .expect("the semaphore is never closed")
+  }
+}
+
+/// Transports in use, by their options. Entries whose transport is gone are pruned when the next
+/// one is looked up.
+static TRANSPORTS: Mutex<Vec<(TransportOptions, Weak<Transport>)>> = Mutex::new(Vec::new());
+
+/// The transport for these options: the one in use by other clients, or a new one.
+pub(crate) fn shared_transport(
+  proxy: Option<ProxyRule>,
+  extra_ca_pem: Option<&[u8]>,
+) -> Result<Arc<Transport>, Error> {
+  let options = TransportOptions {
+    proxy,
+    extra_ca_pem: extra_ca_pem.map(<[u8]>::to_vec),
+  };
+  let mut transports = TRANSPORTS.lock().unwrap_or_else(PoisonError::into_inner);
+  transports.retain(|(_, transport)| transport.strong_count() > 0);
+  let in_use = transports
+    .iter()
+    .filter(|(existing, _)| *existing == options)
+    .find_map(|(_, transport)| transport.upgrade());
+  if let Some(transport) = in_use {
+    return Ok(transport);
+  }
+  let transport = Arc::new(Transport {
+    http: build_http_client(options.proxy.clone(), options.extra_ca_pem.as_deref())?,
+    in_flight: Semaphore::new(MAX_REQUESTS_IN_FLIGHT),
+  });
+  transports.push((options, Arc::downgrade(&transport)));
+  Ok(transport)
+}
+
+fn build_http_client(
   proxy: Option<ProxyRule>,
   extra_ca_pem: Option<&[u8]>,
 ) -> Result<reqwest::Client, Error> {
@@ -90,11 +155,10 @@ fn parser_failure(error: &hyper::Error) -> (&'static str, &'static str) {
   if error.is_parse_status() {
     return ("HPE_INVALID_STATUS", "Parse Error: Invalid status code");
   }
-  if error.is_parse_too_large() {
-    return ("HPE_HEADER_OVERFLOW", "Parse Error: Header overflow");
-  }
   let description = error.to_string();
-  if description.starts_with("invalid content-length") {
+  if description.starts_with("message head is too large") {
+    ("HPE_HEADER_OVERFLOW", "Parse Error: Header overflow")
+  } else if description.starts_with("invalid content-length") {
     (
       "HPE_INVALID_CONTENT_LENGTH",
       "Parse Error: Invalid character in Content-Length",
@@ -141,5 +205,31 @@ fn tls_code(error: &rustls::Error) -> &'static str {
     },
     // Node reports a TLS record or handshake failure as EPROTO.
     _ => "EPROTO",
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  fn proxy(url: &str) -> Option<ProxyRule> {
+    ProxyRule::resolve(Some(url), |_| None).unwrap()
+  }
+
+  #[test]
+  fn clients_with_equal_options_share_a_transport_while_one_lives() {
+    let first = shared_transport(proxy("http://share.invalid:1"), None).unwrap();
+    let second = shared_transport(proxy("http://share.invalid:1"), None).unwrap();
+    assert!(Arc::ptr_eq(&first, &second));
+    let other_proxy = shared_transport(proxy("http://share.invalid:2"), None).unwrap();
+    assert!(!Arc::ptr_eq(&first, &other_proxy));
+    let gone = Arc::downgrade(&first);
+    drop((first, second));
+    assert!(
+      gone.upgrade().is_none(),
+      "the transport goes with its last client"
+    );
+    let again = shared_transport(proxy("http://share.invalid:1"), None).unwrap();
+    assert_eq!(again.in_flight.available_permits(), MAX_REQUESTS_IN_FLIGHT);
   }
 }

@@ -366,8 +366,14 @@ async fn unparsable_answers_get_node_parser_codes_and_are_not_retried() {
   let cases: [(&[u8], &str); 4] = [
     (b"GARBAGE garbage\r\n\r\n", "HPE_INVALID_CONSTANT"),
     (b"HTTP/1.1 2x0 OK\r\n\r\n", "HPE_INVALID_STATUS"),
-    (b"HTTP/1.1 200 OK\r\nbad header\r\n\r\n", "HPE_INVALID_HEADER_TOKEN"),
-    (b"HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\n", "HPE_INVALID_CONTENT_LENGTH"),
+    (
+      b"HTTP/1.1 200 OK\r\nbad header\r\n\r\n",
+      "HPE_INVALID_HEADER_TOKEN",
+    ),
+    (
+      b"HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\n",
+      "HPE_INVALID_CONTENT_LENGTH",
+    ),
   ];
   for (answer, expected) in cases {
     let (port, requests) = raw_server(answer).await;
@@ -381,7 +387,9 @@ async fn unparsable_answers_get_node_parser_codes_and_are_not_retried() {
     assert_eq!(code, expected);
     let request = request.expect("the error carries the request");
     assert_eq!(request.method, "POST");
-    assert!(request.url.ends_with("/api/hubs/hub/:send?api-version=2024-12-01"));
+    assert!(request
+      .url
+      .ends_with("/api/hubs/hub/:send?api-version=2024-12-01"));
     assert_eq!(requests.load(std::sync::atomic::Ordering::SeqCst), 1);
   }
 }
