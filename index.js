@@ -36,15 +36,23 @@ function nativeOptions(options) {
   };
 }
 
-/** The certificates Node adds to its roots from NODE_EXTRA_CA_CERTS (Node, too, skips an unreadable file). */
+const extraCa = { file: undefined, pem: undefined };
+
+/**
+ * The certificates Node adds to its roots from NODE_EXTRA_CA_CERTS (Node, too, skips an unreadable file), read again
+ * only when the variable names another file.
+ */
 function extraCaCertificates() {
   const file = process.env.NODE_EXTRA_CA_CERTS;
-  if (!file) return undefined;
-  try {
-    return require("node:fs").readFileSync(file);
-  } catch {
-    return undefined;
+  if (file !== extraCa.file) {
+    extraCa.file = file;
+    try {
+      extraCa.pem = file ? require("node:fs").readFileSync(file) : undefined;
+    } catch {
+      extraCa.pem = undefined;
+    }
   }
+  return extraCa.pem;
 }
 
 function proxyUrl({ host, port, username, password }) {

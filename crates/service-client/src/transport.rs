@@ -22,7 +22,6 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 pub const MAX_REQUESTS_IN_FLIGHT: usize = 256;
 
 /// The options that decide whether two clients can share a transport.
-#[derive(PartialEq, Eq)]
 struct TransportOptions {
   proxy: Option<ProxyRule>,
   extra_ca_pem: Option<Vec<u8>>,
@@ -54,19 +53,21 @@ pub(crate) fn shared_transport(
   proxy: Option<ProxyRule>,
   extra_ca_pem: Option<&[u8]>,
 ) -> Result<Arc<Transport>, Error> {
-  let options = TransportOptions {
-    proxy,
-    extra_ca_pem: extra_ca_pem.map(<[u8]>::to_vec),
-  };
   let mut transports = TRANSPORTS.lock().unwrap_or_else(PoisonError::into_inner);
   transports.retain(|(_, transport)| transport.strong_count() > 0);
   let in_use = transports
     .iter()
-    .filter(|(existing, _)| *existing == options)
+    .filter(|(existing, _)| {
+      existing.proxy == proxy && existing.extra_ca_pem.as_deref() == extra_ca_pem
+    })
     .find_map(|(_, transport)| transport.upgrade());
   if let Some(transport) = in_use {
     return Ok(transport);
   }
+  let options = TransportOptions {
+    proxy,
+    extra_ca_pem: extra_ca_pem.map(<[u8]>::to_vec),
+  };
   let transport = Arc::new(Transport {
     http: build_http_client(options.proxy.clone(), options.extra_ca_pem.as_deref())?,
     in_flight: Semaphore::new(MAX_REQUESTS_IN_FLIGHT),
