@@ -8,6 +8,7 @@ import { once } from "node:events";
 import { createHmac } from "node:crypto";
 import { createRequire } from "node:module";
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { until } from "./helpers/until.mjs";
 
 const require = createRequire(import.meta.url);
@@ -265,6 +266,58 @@ async function silentSockets(port, count) {
   }
   return sockets;
 }
+
+/** The resident memory of process `pid` in MiB. */
+function residentMiB(pid) {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]) / 1024;
+}
+
+// tungstenite copied every frame into a per-connection write buffer that kept the largest frame's size: one 1 MiB
+// broadcast took about 1 MiB per connection and kept it while the clients stayed connected.
+test("a 1 MiB broadcast shares its payload: at most 0.25 MiB per connection at the peak, 16 KiB kept", async () => {
+  const script = `
+    const { startEmulator } = require(${JSON.stringify(require.resolve("../emulator.js"))});
+    startEmulator({ port: 0 }).then((emulator) => {
+      console.log(JSON.stringify({ connectionString: emulator.connectionString }));
+      process.stdin.on("data", () => {}).on("end", () => emulator.close());
+    });`;
+  const child = spawn(process.execPath, ["-e", script], { stdio: ["pipe", "pipe", "inherit"] });
+  const [line] = await once(child.stdout, "data");
+  const { connectionString } = JSON.parse(line.toString());
+  const service = new WebPubSubServiceClient(connectionString, "big", { allowInsecureConnection: true });
+  const { url } = await service.getClientAccessToken();
+  const CLIENTS = 500;
+  const MiB = 1024 * 1024;
+  try {
+    for (const protocol of [undefined, "json.webpubsub.azure.v1"]) {
+      let received = 0;
+      const clients = await Promise.all(
+        Array.from({ length: CLIENTS }, async () => {
+          const client = new WebSocket(url, protocol);
+          client.on("message", (data) => (received += data.length >= MiB ? 1 : 0));
+          await once(client, "open");
+          return client;
+        }),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const before = residentMiB(child.pid);
+      let peak = before;
+      const sampler = setInterval(() => (peak = Math.max(peak, residentMiB(child.pid))), 5);
+      await service.sendToAll(new Uint8Array(MiB).fill(7), { contentType: "application/octet-stream" });
+      await until(() => received === CLIENTS, `every ${protocol ?? "raw"} client got the broadcast`, 60_000);
+      clearInterval(sampler);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const kept = residentMiB(child.pid) - before;
+      const perConnection = (mib) => `${((mib * 1024) / CLIENTS).toFixed(1)} KiB per connection`;
+      assert.ok(peak - before <= 0.25 * CLIENTS, `${protocol ?? "raw"} peak: ${perConnection(peak - before)}`);
+      assert.ok(kept <= (16 * CLIENTS) / 1024, `${protocol ?? "raw"} kept: ${perConnection(kept)}`);
+      for (const client of clients) client.terminate();
+    }
+  } finally {
+    child.stdin.end();
+    await once(child, "exit");
+  }
+});
 
 test("silent connections past the file-descriptor limit make room: the emulator keeps serving REST and WebSocket", async () => {
   const script = `

@@ -9,8 +9,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket};
-use futures_util::SinkExt;
+use crate::ws::socket::{CloseFrame, Error as SocketError, Message, WebSocket};
 use tokio::sync::mpsc;
 use tokio::time::{timeout, Instant};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
@@ -137,7 +136,7 @@ enum Wake {
   Shutdown,
   ClosedByService,
   Outbound(Option<Outbound>),
-  Frame(Option<Result<Message, axum::Error>>),
+  Frame(Option<Result<Message, SocketError>>),
   Transport(Option<Box<WebSocket>>),
   RecoveryExpired,
   Invoked(String, Answer),
@@ -493,7 +492,7 @@ impl Session {
   /// Handles what the transport produced: a client frame, its end, or an error.
   async fn receive(
     &mut self,
-    frame: Option<Result<Message, axum::Error>>,
+    frame: Option<Result<Message, SocketError>>,
     socket: &mut Option<WebSocket>,
     recovery_deadline: &mut Option<Instant>,
   ) -> Option<Ending> {
@@ -985,7 +984,7 @@ impl Session {
 
   /// A write's result; one the client did not take within the write timeout closes the connection
   /// as a slow client (the task sees the close next).
-  fn written(&self, result: Result<Result<(), axum::Error>, tokio::time::error::Elapsed>) -> Sent {
+  fn written(&self, result: Result<Result<(), SocketError>, tokio::time::error::Elapsed>) -> Sent {
     match result {
       Ok(result) => sent(result),
       Err(_) => {
@@ -1080,7 +1079,7 @@ pub async fn close_socket(
   let goodbye = async {
     if let Some((code, reason)) = close {
       let close = CloseFrame {
-        code,
+        code: code.into(),
         reason: close_reason(reason).into(),
       };
       let _ = socket.send(Message::Close(Some(close))).await;
@@ -1102,7 +1101,7 @@ fn close_reason(reason: &str) -> &str {
   &reason[..end]
 }
 
-fn sent(result: Result<(), axum::Error>) -> Sent {
+fn sent(result: Result<(), SocketError>) -> Sent {
   match result {
     Ok(()) => Sent::Ok,
     Err(_) => Sent::Failed,
@@ -1128,13 +1127,11 @@ fn forbidden_message(action: &str, group: &str) -> String {
 }
 
 /// Whether a transport error is tungstenite refusing a frame or message over the size limit.
-fn is_too_big(error: &axum::Error) -> bool {
-  std::error::Error::source(error)
-    .and_then(|source| source.downcast_ref::<tokio_tungstenite::tungstenite::Error>())
-    .is_some_and(|e| matches!(e, tokio_tungstenite::tungstenite::Error::Capacity(_)))
+fn is_too_big(error: &SocketError) -> bool {
+  matches!(error, SocketError::Capacity(_))
 }
 
-async fn next_frame(socket: &mut Option<WebSocket>) -> Option<Result<Message, axum::Error>> {
+async fn next_frame(socket: &mut Option<WebSocket>) -> Option<Result<Message, SocketError>> {
   match socket {
     Some(socket) => socket.recv().await,
     None => std::future::pending().await,

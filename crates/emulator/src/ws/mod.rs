@@ -15,11 +15,11 @@ pub mod handshake;
 pub mod invocations;
 pub mod recovery;
 pub mod reliable;
+pub mod socket;
 pub mod streams;
 
 use std::net::SocketAddr;
 
-use axum::extract::ws::{rejection::WebSocketUpgradeRejection, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, OriginalUri, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
@@ -30,8 +30,10 @@ use crate::state::{new_connection_id, Connection, ConnectionInit, EmulatorState,
 use crate::trace::{Category, Level, TraceRecord};
 use connection::{close_code, close_socket, Session};
 use events::Admitted;
-use handshake::{Handshake, HandshakeError, Intent, Negotiated, Recovery};
+use handshake::{Handshake, Intent, Negotiated, Recovery};
 use recovery::{verify_reconnection_token, RecoveryError};
+use socket::{NotWebSocket, Upgrade};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 /// Largest frame or message a client may send.
 pub const MAX_CLIENT_MESSAGE_BYTES: usize = 1024 * 1024;
@@ -50,6 +52,15 @@ const READ_BUFFER_BYTES: usize = 4 * 1024;
 /// is flushed as a whole anyway (see [`connection`]).
 const WRITE_BUFFER_BYTES: usize = 4 * 1024;
 
+/// The WebSocket settings of every client transport.
+fn socket_config() -> WebSocketConfig {
+  WebSocketConfig::default()
+    .read_buffer_size(READ_BUFFER_BYTES)
+    .write_buffer_size(WRITE_BUFFER_BYTES)
+    .max_frame_size(Some(MAX_READ_BYTES))
+    .max_message_size(Some(MAX_READ_BYTES))
+}
+
 /// The axum handler of both client routes.
 #[allow(clippy::too_many_arguments)]
 pub async fn handler(
@@ -59,15 +70,13 @@ pub async fn handler(
   OriginalUri(uri): OriginalUri,
   Query(query): Query<Vec<(String, String)>>,
   headers: HeaderMap,
-  upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+  upgrade: Result<Upgrade, NotWebSocket>,
 ) -> Response {
-  let Ok(upgrade) = upgrade else {
-    return HandshakeError::NotWebSocket.into_response();
+  let mut upgrade = match upgrade {
+    Ok(upgrade) => upgrade,
+    Err(refused) => return refused.into_response(),
   };
-  let offered: Vec<String> = upgrade
-    .requested_protocols()
-    .filter_map(|p| p.to_str().ok().map(str::to_owned))
-    .collect();
+  let offered = upgrade.offered().to_vec();
   let protocol = Negotiated::from_offer(offered.iter().map(String::as_str));
   let hub_in_path = hub_in_path.map(|Path(hub)| hub);
   let ip = peer.map(|Extension(ConnectInfo(addr))| addr.ip().to_string());
@@ -85,11 +94,6 @@ pub async fn handler(
       return error.into_response();
     }
   };
-  let mut upgrade = upgrade
-    .read_buffer_size(READ_BUFFER_BYTES)
-    .write_buffer_size(WRITE_BUFFER_BYTES)
-    .max_frame_size(MAX_READ_BYTES)
-    .max_message_size(MAX_READ_BYTES);
   match handshake.intent {
     Intent::Connect(client) => {
       // The id exists before the upgrade: the `connect` event carries it.
@@ -113,7 +117,7 @@ pub async fn handler(
     }
     Intent::Recover(recovery) => {
       if let Some(name) = handshake.protocol.name() {
-        upgrade.set_selected_protocol(HeaderValue::from_static(name));
+        upgrade.select_protocol(HeaderValue::from_static(name));
       }
       recover(state, upgrade, handshake.hub, recovery)
     }
@@ -123,7 +127,7 @@ pub async fn handler(
 /// Registers a new connection and serves it once upgraded.
 fn connect(
   state: SharedState,
-  mut upgrade: WebSocketUpgrade,
+  mut upgrade: Upgrade,
   hub_name: &str,
   id: String,
   admitted: Admitted,
@@ -136,7 +140,7 @@ fn connect(
     events: upstream,
   } = admitted;
   if let Some(name) = subprotocol.and_then(|name| HeaderValue::from_str(&name).ok()) {
-    upgrade.set_selected_protocol(name);
+    upgrade.select_protocol(name);
   }
   let hub = state.hubs.hub(hub_name);
   let (conn, outbound) = Connection::new(ConnectionInit {
@@ -161,11 +165,12 @@ fn connect(
   let opened = conn.clone();
   let reliable = negotiated.is_reliable();
   let session = Session::new(state.clone(), hub, conn, outbound, codec, reliable);
-  upgrade
-    .on_failed_upgrade(move |_| {
+  upgrade.on_upgrade(
+    socket_config(),
+    move || {
       failed_hub.remove_connection(&failed_id);
-    })
-    .on_upgrade(move |socket| {
+    },
+    move |socket| {
       let mut record = TraceRecord::new(
         Category::Connectivity,
         Level::Information,
@@ -181,54 +186,54 @@ fn connect(
         upstream.connected();
       }
       state.tasks.track_future(session.run(socket))
-    })
+    },
+  )
 }
 
 /// Hands the new transport to the logical connection it resumes, or closes it with 1008.
-fn recover(
-  state: SharedState,
-  upgrade: WebSocketUpgrade,
-  hub_name: String,
-  recovery: Recovery,
-) -> Response {
+fn recover(state: SharedState, upgrade: Upgrade, hub_name: String, recovery: Recovery) -> Response {
   let tasks = state.tasks.clone();
-  upgrade.on_upgrade(move |socket| {
-    tasks.track_future(async move {
-      let Recovery {
-        connection_id,
-        reconnection_token,
-      } = recovery;
-      let verified = verify_reconnection_token(
-        &state.signing_key,
-        &reconnection_token,
-        &connection_id,
-        now_seconds(),
-      )
-      .and_then(|()| {
-        let resumable = state
-          .hubs
-          .find(&hub_name)
-          .and_then(|hub| hub.connection(&connection_id))
-          .is_some_and(|conn| Negotiated::from_offer(conn.protocol.as_deref()).is_reliable());
-        resumable
-          .then_some(())
-          .ok_or(RecoveryError::UnknownConnection)
-      });
-      let (socket, error) = match verified {
-        Ok(()) => match state.recovery.attach(&connection_id, Box::new(socket)) {
-          Ok(()) => return,
-          Err(socket) => (*socket, RecoveryError::UnknownConnection),
-        },
-        Err(error) => (socket, error),
-      };
-      close_socket(
-        socket,
-        Some((close_code::POLICY_VIOLATION, &error.to_string())),
-        &state.hard_stop,
-      )
-      .await;
-    })
-  })
+  upgrade.on_upgrade(
+    socket_config(),
+    || {},
+    move |socket| {
+      tasks.track_future(async move {
+        let Recovery {
+          connection_id,
+          reconnection_token,
+        } = recovery;
+        let verified = verify_reconnection_token(
+          &state.signing_key,
+          &reconnection_token,
+          &connection_id,
+          now_seconds(),
+        )
+        .and_then(|()| {
+          let resumable = state
+            .hubs
+            .find(&hub_name)
+            .and_then(|hub| hub.connection(&connection_id))
+            .is_some_and(|conn| Negotiated::from_offer(conn.protocol.as_deref()).is_reliable());
+          resumable
+            .then_some(())
+            .ok_or(RecoveryError::UnknownConnection)
+        });
+        let (socket, error) = match verified {
+          Ok(()) => match state.recovery.attach(&connection_id, Box::new(socket)) {
+            Ok(()) => return,
+            Err(socket) => (*socket, RecoveryError::UnknownConnection),
+          },
+          Err(error) => (socket, error),
+        };
+        close_socket(
+          socket,
+          Some((close_code::POLICY_VIOLATION, &error.to_string())),
+          &state.hard_stop,
+        )
+        .await;
+      })
+    },
+  )
 }
 
 /// A client refused before the upgrade.

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use axum::extract::ws::WebSocket;
+use crate::ws::socket::WebSocket;
 use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 use webpubsub_protocol::jwt::SigningKey;

@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use axum::extract::ws::Message;
+use crate::ws::socket::Message;
 
 /// Most unacknowledged messages kept for one connection.
 pub const MAX_UNACKED_MESSAGES: usize = 1000;

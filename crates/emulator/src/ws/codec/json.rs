@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use axum::extract::ws::{Message, Utf8Bytes};
+use crate::ws::socket::{Message, Utf8Bytes};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use bytes::Bytes;

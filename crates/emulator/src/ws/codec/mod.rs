@@ -13,7 +13,7 @@ pub mod raw;
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use axum::extract::ws::Message;
+use crate::ws::socket::Message;
 use bytes::Bytes;
 use webpubsub_protocol::payload::ContentKind;
 

@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::ws::Message;
+use crate::ws::socket::Message;
 use bytes::{BufMut, Bytes, BytesMut};
 use prost::encoding::{decode_varint, encode_varint, encoded_len_varint};
 use prost::{Message as _, Oneof};

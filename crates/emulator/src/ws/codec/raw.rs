@@ -2,7 +2,7 @@
 //! their frames ask for, and the frames such a client receives (payload only, no envelope, no acks or
 //! system messages).
 
-use axum::extract::ws::{Message, Utf8Bytes};
+use crate::ws::socket::{Message, Utf8Bytes};
 use webpubsub_protocol::payload::ContentKind;
 
 use super::{Codec, Payload, Rejection, Reply, Request};
