@@ -12,7 +12,7 @@
 // Exits 1 if any call failed, any message went undelivered, or any connection was lost.
 //
 // Usage: node bench/run.mjs [--runs 3] [--quick] [--duration 4] [--warmup 1] [--connections 10000]
-//                           [--skip sdk,emulator,footprint] [--out bench/out] [--binary FILE]
+//                           [--skip sdk,emulator,memory,footprint] [--out bench/out] [--binary FILE]
 //   --quick   1 run, 2 s scenarios after 0.5 s warm-up, JSON protocol only in the emulator part.
 //   --binary  the native addon to pack as the linux-x64-gnu package (default: the one
 //             `npm run build` leaves at the repository root).
@@ -32,6 +32,7 @@ import { firstErrorLine } from "./lib/proc.mjs";
 import { ensureTarget } from "./lib/target.mjs";
 import { evaluate } from "./lib/targets.mjs";
 import { EMULATOR_BIN, runEmulatorBench } from "./emulator/emulator-bench.mjs";
+import { runMemoryBench } from "./lib/memory.mjs";
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(BENCH);
@@ -158,6 +159,7 @@ async function main() {
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   const runs = [];
+  let memory = [];
   try {
     for (let k = 1; k <= o.runs; k++) {
       process.stderr.write(`# ===== run ${k} of ${o.runs}\n`);
@@ -179,6 +181,10 @@ async function main() {
       }
       runs.push(run);
     }
+    if (!o.skip.includes("memory") && native && emulatorServer === "emulator") {
+      process.stderr.write("# memory: broadcasts, stalled readers, short-lived clients\n");
+      memory = await runMemoryBench({ connections: Math.min(o.connections, 1000), native: native.spec, emulatorFrom: installed.projectDir });
+    }
   } finally {
     await stopTarget();
     installed?.cleanup();
@@ -188,12 +194,13 @@ async function main() {
   const failures = failuresOf(runs, footprint, !nativeWhyNot);
   notes.push(`Load average at end: ${os.loadavg().map((x) => x.toFixed(2)).join(" / ")}; wall time ${((Date.now() - t0) / 1000).toFixed(0)} s.`);
   const meta = { date: new Date().toISOString(), runs: o.runs, duration: o.duration, warmup: o.warmup, machine: machine(), notes };
-  const report = markdown({ targets, runs, footprint, failures, meta });
+  for (const l of memory) if (l.part === "error" || l.error) failures.push(`memory ${l.part}: ${l.error}`);
+  const report = markdown({ targets, runs, footprint, memory, failures, meta });
   fs.mkdirSync(o.out, { recursive: true });
   fs.writeFileSync(path.join(o.out, "report.md"), report);
   fs.writeFileSync(path.join(o.out, "targets.svg"), targetsSvg(targets));
   fs.writeFileSync(path.join(o.out, "throughput.svg"), throughputSvg(runs));
-  fs.writeFileSync(path.join(o.out, "results.json"), JSON.stringify({ meta, options: o, footprint, runs, targets, failures }, null, 1));
+  fs.writeFileSync(path.join(o.out, "results.json"), JSON.stringify({ meta, options: o, footprint, runs, memory, targets, failures }, null, 1));
   process.stdout.write(report + "\n");
   process.stderr.write(`# wrote ${path.relative(process.cwd(), o.out) || "."}/{report.md,targets.svg,throughput.svg,results.json}\n`);
   if (failures.length) {

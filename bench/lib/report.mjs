@@ -3,6 +3,7 @@
 
 import { NATIVE, OFFICIAL } from "./clients.mjs";
 import { fmt, fmtRuns, median } from "./stats.mjs";
+import { memoryTables } from "./memory.mjs";
 
 const SCENARIO_NAMES = {
   a_send_json_c1: "a sendToAll small JSON, c=1",
@@ -111,7 +112,7 @@ function footprintTable(fp) {
   ].join("\n");
 }
 
-export function markdown({ targets, runs, footprint, failures, meta }) {
+export function markdown({ targets, runs, footprint, memory = [], failures, meta }) {
   const out = [];
   out.push(`# web-pubsub-native benchmark`, "");
   out.push(`${meta.date}; ${meta.runs} run(s), each SDK scenario ${meta.duration} s after ${meta.warmup} s warm-up; ` +
@@ -127,6 +128,7 @@ export function markdown({ targets, runs, footprint, failures, meta }) {
   if (runs.some((r) => r.sdk[NATIVE.label])) out.push(`## REST client: \`${NATIVE.label}\` (this package)`, "", sdkTable(runs, NATIVE.label), "");
   out.push("## Native ceiling and Rust core (same POST, same target)", "", rustTable(runs), "");
   out.push("## Emulator and fan-out ceiling", "", emulatorTables(runs), "");
+  out.push("## Memory under load (last step, one run)", "", memoryTables(memory), "");
   out.push("## Installed footprint", "", footprintTable(footprint), "");
   return out.join("\n");
 }
