@@ -1,7 +1,7 @@
 // memory-bench.mjs - the memory figures of the emulator's and the client's bounds, one JSON line each:
 //
-//   broadcast    one 1 MiB sendToAll to N connected clients (raw, then JSON): the emulator's resident memory at
-//                the peak and 2 s after everyone got it, per connection
+//   broadcast    one 1 MiB sendToAll to N connected clients (raw, JSON, reliable JSON that never acknowledges): the
+//                emulator's resident memory at the peak and 2 s after everyone got it, per connection
 //   burst        8 broadcasts of 1 MiB at once to 200 clients: resident memory before, at the peak and 10 s after
 //   stalled      3 clients that stop reading get 512 KiB sendToUser messages until the emulator closes them as
 //                slow clients (maxQueuedBytes, default 16 MiB): the peak growth, and resident memory 10 s after
@@ -72,7 +72,7 @@ async function connect(url, protocol, count, onMessage) {
 async function broadcasts(emulator) {
   const service = emulator.service("broadcast");
   const { url } = await service.getClientAccessToken();
-  for (const protocol of [undefined, "json.webpubsub.azure.v1"]) {
+  for (const protocol of [undefined, "json.webpubsub.azure.v1", "json.reliable.webpubsub.azure.v1"]) {
     let received = 0;
     const clients = await connect(url, protocol, CONNECTIONS, (data) => (received += data.length >= MiB ? 1 : 0));
     await sleep(1000);

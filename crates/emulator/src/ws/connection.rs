@@ -9,7 +9,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::ws::socket::{CloseFrame, Error as SocketError, Message, WebSocket};
+use crate::ws::socket::{CloseFrame, Error as SocketError, Frame, Message, WebSocket};
 use tokio::sync::mpsc;
 use tokio::time::{timeout, Instant};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
@@ -447,7 +447,7 @@ impl Session {
 
   /// A data message's frame in the connection's protocol; reliable clients get it buffered first,
   /// and a full buffer ends the connection.
-  fn frame(&mut self, msg: &DataMessage) -> Result<Message, Ending> {
+  fn frame(&mut self, msg: &DataMessage) -> Result<Frame, Ending> {
     let codec = &self.codec;
     match &mut self.reliable {
       None => Ok(codec.data(msg, None)),
@@ -474,7 +474,7 @@ impl Session {
       return None;
     };
     let expired = buffer.drop_expired(std::time::Instant::now());
-    let frames: Vec<Message> = buffer.unacked().cloned().collect();
+    let frames: Vec<Frame> = buffer.unacked().cloned().collect();
     self.log_expired(expired);
     for frame in frames {
       match self.feed(socket, frame).await {
@@ -936,7 +936,7 @@ impl Session {
     recovery_deadline: &mut Option<Instant>,
   ) -> Option<Ending> {
     let frame = self.codec.reply(reply)?;
-    match self.send(socket, frame).await {
+    match self.send(socket, frame.into()).await {
       Sent::Ok | Sent::Interrupted => None,
       Sent::Failed => self.transport_lost(socket, recovery_deadline),
     }
@@ -958,7 +958,7 @@ impl Session {
   }
 
   /// Writes one frame and flushes it.
-  async fn send(&mut self, socket: &mut Option<WebSocket>, frame: Message) -> Sent {
+  async fn send(&mut self, socket: &mut Option<WebSocket>, frame: Frame) -> Sent {
     match self.feed(socket, frame).await {
       Sent::Ok => self.flush(socket).await,
       unsent => unsent,
@@ -969,7 +969,7 @@ impl Session {
   /// up when the emulator shuts down, the service closes the connection or the client recovers on
   /// a new transport while the peer does not take the bytes (the write is tried first, so a write
   /// that completes at once costs no check of [`Stop`]). No transport: nothing to do.
-  async fn feed(&mut self, socket: &mut Option<WebSocket>, frame: Message) -> Sent {
+  async fn feed(&mut self, socket: &mut Option<WebSocket>, frame: Frame) -> Sent {
     let Some(transport) = socket.as_mut() else {
       return Sent::Ok;
     };

@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use crate::ws::socket::Message;
+use crate::ws::socket::Frame;
 
 /// Most unacknowledged messages kept for one connection.
 pub const MAX_UNACKED_MESSAGES: usize = 1000;
@@ -20,7 +20,7 @@ pub struct BufferFull;
 #[derive(Debug)]
 struct Unacked {
   sequence_id: u64,
-  frame: Message,
+  frame: Frame,
   expires_at: Option<Instant>,
 }
 
@@ -42,14 +42,14 @@ impl ReliableBuffer {
   pub fn push(
     &mut self,
     expires_at: Option<Instant>,
-    frame: impl FnOnce(u64) -> Message,
-  ) -> Result<Message, BufferFull> {
+    frame: impl FnOnce(u64) -> Frame,
+  ) -> Result<Frame, BufferFull> {
     if self.unacked.len() >= MAX_UNACKED_MESSAGES {
       return Err(BufferFull);
     }
     let sequence_id = self.last_sequence_id + 1;
     let frame = frame(sequence_id);
-    let size = frame_len(&frame);
+    let size = frame.data_len();
     if self.unacked_bytes + size > MAX_UNACKED_BYTES {
       return Err(BufferFull);
     }
@@ -69,7 +69,7 @@ impl ReliableBuffer {
       if front.sequence_id > sequence_id {
         break;
       }
-      self.unacked_bytes -= frame_len(&front.frame);
+      self.unacked_bytes -= front.frame.data_len();
       self.unacked.pop_front();
     }
   }
@@ -83,36 +83,33 @@ impl ReliableBuffer {
     self.unacked_bytes = self
       .unacked
       .iter()
-      .map(|entry| frame_len(&entry.frame))
+      .map(|entry| entry.frame.data_len())
       .sum();
     before - self.unacked.len()
   }
 
   /// The unacknowledged frames, oldest first, for replay after a recovery.
-  pub fn unacked(&self) -> impl Iterator<Item = &Message> {
+  pub fn unacked(&self) -> impl Iterator<Item = &Frame> {
     self.unacked.iter().map(|entry| &entry.frame)
-  }
-}
-
-/// Bytes of a data frame's payload.
-fn frame_len(frame: &Message) -> usize {
-  match frame {
-    Message::Text(text) => text.len(),
-    Message::Binary(bytes) => bytes.len(),
-    _ => 0,
   }
 }
 
 #[cfg(test)]
 mod tests {
   use super::*;
+  use crate::ws::socket::Message;
 
-  fn frame(sequence_id: u64) -> Message {
-    Message::Text(format!("m{sequence_id}").into())
+  fn frame(sequence_id: u64) -> Frame {
+    Message::Text(format!("m{sequence_id}").into()).into()
   }
 
-  fn text(frame: Message) -> String {
-    frame.into_text().unwrap().as_str().to_owned()
+  fn text(frame: Frame) -> String {
+    frame
+      .into_message()
+      .into_text()
+      .unwrap()
+      .as_str()
+      .to_owned()
   }
 
   fn unacked(buffer: &ReliableBuffer) -> Vec<String> {
@@ -159,13 +156,13 @@ mod tests {
     let mut buffer = ReliableBuffer::new();
     let big = "x".repeat(MAX_UNACKED_BYTES / 2);
     buffer
-      .push(None, |_| Message::Text(big.clone().into()))
+      .push(None, |_| Message::Text(big.clone().into()).into())
       .unwrap();
     buffer
-      .push(None, |_| Message::Binary(big.clone().into()))
+      .push(None, |_| Message::Binary(big.clone().into()).into())
       .unwrap();
     assert_eq!(
-      buffer.push(None, |_| Message::Text("y".into())),
+      buffer.push(None, |_| Message::Text("y".into()).into()),
       Err(BufferFull)
     );
     assert_eq!(buffer.unacked().count(), 2);

@@ -36,6 +36,60 @@ pub use tokio_tungstenite::tungstenite::{Error, Message, Utf8Bytes};
 /// through it, where a batch of them becomes one write.
 pub const DIRECT_WRITE_BYTES: usize = 16 * 1024;
 
+/// A frame to send: a whole message, or a data frame spliced from parts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Frame {
+  Message(Message),
+  Spliced(Spliced),
+}
+
+/// A data frame whose payload is a body shared with other receivers between a small head and tail
+/// of its own (a reliable client's frame: the shared frame with its sequence id spliced in).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spliced {
+  /// A text frame (the parts together are UTF-8), else binary.
+  pub text: bool,
+  pub head: Bytes,
+  pub body: Bytes,
+  pub tail: Bytes,
+}
+
+impl From<Message> for Frame {
+  fn from(message: Message) -> Self {
+    Self::Message(message)
+  }
+}
+
+impl Frame {
+  /// Bytes of a data frame's payload; 0 for other frames.
+  pub fn data_len(&self) -> usize {
+    match self {
+      Self::Message(Message::Text(text)) => text.len(),
+      Self::Message(Message::Binary(data)) => data.len(),
+      Self::Message(_) => 0,
+      Self::Spliced(spliced) => spliced.head.len() + spliced.body.len() + spliced.tail.len(),
+    }
+  }
+
+  /// The frame as one message; a spliced frame's parts are copied together.
+  pub fn into_message(self) -> Message {
+    let spliced = match self {
+      Self::Message(message) => return message,
+      Self::Spliced(spliced) => spliced,
+    };
+    let mut payload =
+      Vec::with_capacity(spliced.head.len() + spliced.body.len() + spliced.tail.len());
+    for part in [&spliced.head, &spliced.body, &spliced.tail] {
+      payload.extend_from_slice(part);
+    }
+    if spliced.text {
+      Message::Text(Utf8Bytes::try_from(Bytes::from(payload)).expect("the parts of UTF-8 text"))
+    } else {
+      Message::Binary(payload.into())
+    }
+  }
+}
+
 /// A WebSocket upgrade request (HTTP/1.1 `GET` with `Upgrade: websocket`, version 13).
 pub struct Upgrade {
   key: HeaderValue,
@@ -158,23 +212,41 @@ pub struct WebSocket {
   direct: Option<DirectFrame>,
 }
 
-/// A data frame written by hand: its header, its shared payload, and how much of both is out.
+/// A data frame written by hand: its header, its payload's parts, and how much of all is out.
 struct DirectFrame {
   header: [u8; 14],
   header_len: usize,
-  payload: Bytes,
+  parts: [Bytes; 3],
   written: usize,
 }
 
 impl DirectFrame {
-  /// The frame of a text or binary message of at least [`DIRECT_WRITE_BYTES`], else `None`.
-  fn of(message: &Message) -> Option<Self> {
-    let (opcode, payload) = match message {
-      Message::Text(text) if text.len() >= DIRECT_WRITE_BYTES => {
-        (Data::Text, Bytes::from(text.clone()))
+  /// The frame of a data frame of at least [`DIRECT_WRITE_BYTES`], else `None`.
+  fn of(frame: &Frame) -> Option<Self> {
+    if frame.data_len() < DIRECT_WRITE_BYTES {
+      return None;
+    }
+    let (opcode, parts) = match frame {
+      Frame::Message(Message::Text(text)) => (
+        Data::Text,
+        [Bytes::new(), Bytes::from(text.clone()), Bytes::new()],
+      ),
+      Frame::Message(Message::Binary(data)) => {
+        (Data::Binary, [Bytes::new(), data.clone(), Bytes::new()])
       }
-      Message::Binary(data) if data.len() >= DIRECT_WRITE_BYTES => (Data::Binary, data.clone()),
-      _ => return None,
+      Frame::Message(_) => return None,
+      Frame::Spliced(spliced) => (
+        if spliced.text {
+          Data::Text
+        } else {
+          Data::Binary
+        },
+        [
+          spliced.head.clone(),
+          spliced.body.clone(),
+          spliced.tail.clone(),
+        ],
+      ),
     };
     let header = FrameHeader {
       is_final: true,
@@ -186,26 +258,41 @@ impl DirectFrame {
     };
     let mut bytes = Cursor::new([0u8; 14]);
     header
-      .format(payload.len() as u64, &mut bytes)
+      .format(frame.data_len() as u64, &mut bytes)
       .expect("a frame header fits in 14 bytes");
     let header_len = bytes.position() as usize;
     Some(Self {
       header: bytes.into_inner(),
       header_len,
-      payload,
+      parts,
       written: 0,
     })
   }
 
   fn len(&self) -> usize {
-    self.header_len + self.payload.len()
+    self.header_len + self.parts.iter().map(Bytes::len).sum::<usize>()
   }
 
-  /// The bytes not yet written, as up to two slices.
-  fn rest(&self) -> [IoSlice<'_>; 2] {
-    let header = &self.header[self.written.min(self.header_len)..self.header_len];
-    let payload = &self.payload[self.written.saturating_sub(self.header_len)..];
-    [IoSlice::new(header), IoSlice::new(payload)]
+  /// The bytes not yet written: what is left of the header and of each part.
+  fn rest(&self) -> [IoSlice<'_>; 4] {
+    let mut skip = self.written;
+    let mut unwritten = |bytes: &[u8]| -> std::ops::Range<usize> {
+      let start = skip.min(bytes.len());
+      skip -= start;
+      start..bytes.len()
+    };
+    let header = &self.header[..self.header_len];
+    let header = &header[unwritten(header)];
+    let [head, body, tail] = &self.parts;
+    let head = &head[unwritten(head)];
+    let body = &body[unwritten(body)];
+    let tail = &tail[unwritten(tail)];
+    [
+      IoSlice::new(header),
+      IoSlice::new(head),
+      IoSlice::new(body),
+      IoSlice::new(tail),
+    ]
   }
 }
 
@@ -228,15 +315,16 @@ impl WebSocket {
   /// Queues a message: a small one in the write buffer (written once the buffer fills or on
   /// [`WebSocket::flush`]), a large one written out now. Cancel-safe: a message given up on is
   /// either not started or finished by the next call.
-  pub async fn feed(&mut self, message: Message) -> Result<(), Error> {
+  pub async fn feed(&mut self, frame: impl Into<Frame>) -> Result<(), Error> {
     self.finish_direct().await?;
-    match DirectFrame::of(&message) {
-      Some(frame) => {
+    let frame = frame.into();
+    match DirectFrame::of(&frame) {
+      Some(direct) => {
         self.stream.flush().await?;
-        self.direct = Some(frame);
+        self.direct = Some(direct);
         self.finish_direct().await
       }
-      None => self.stream.feed(message).await,
+      None => self.stream.feed(frame.into_message()).await,
     }
   }
 
@@ -247,8 +335,8 @@ impl WebSocket {
   }
 
   /// Queues a message and flushes.
-  pub async fn send(&mut self, message: Message) -> Result<(), Error> {
-    self.feed(message).await?;
+  pub async fn send(&mut self, frame: impl Into<Frame>) -> Result<(), Error> {
+    self.feed(frame).await?;
     self.flush().await
   }
 
@@ -273,27 +361,57 @@ impl WebSocket {
 mod tests {
   use super::*;
 
+  fn binary(len: usize) -> Frame {
+    Message::Binary(Bytes::from(vec![7; len])).into()
+  }
+
   #[test]
   fn large_data_frames_are_direct_with_the_right_header() {
-    assert!(DirectFrame::of(&Message::Binary(Bytes::from(vec![0; 100]))).is_none());
-    let frame = DirectFrame::of(&Message::Binary(Bytes::from(vec![7; 70_000]))).unwrap();
+    assert!(DirectFrame::of(&binary(100)).is_none());
+    let frame = DirectFrame::of(&binary(70_000)).unwrap();
     assert_eq!(
       &frame.header[..frame.header_len],
       &[0x82, 127, 0, 0, 0, 0, 0, 1, 0x11, 0x70]
     );
     let text = "a".repeat(DIRECT_WRITE_BYTES);
-    let frame = DirectFrame::of(&Message::Text(text.into())).unwrap();
+    let frame = DirectFrame::of(&Message::Text(text.into()).into()).unwrap();
     assert_eq!(&frame.header[..frame.header_len], &[0x81, 126, 0x40, 0x00]);
   }
 
   #[test]
   fn the_rest_of_a_partly_written_frame() {
-    let mut frame = DirectFrame::of(&Message::Binary(Bytes::from(vec![1; 20_000]))).unwrap();
+    let lens = |frame: &DirectFrame| frame.rest().map(|slice| slice.len());
+    let mut frame = DirectFrame::of(&binary(20_000)).unwrap();
     frame.written = 2;
-    let [header, payload] = frame.rest();
-    assert_eq!((header.len(), payload.len()), (2, 20_000));
+    assert_eq!(lens(&frame), [2, 0, 20_000, 0]);
     frame.written = 4 + 19_000;
-    let [header, payload] = frame.rest();
-    assert_eq!((header.len(), payload.len()), (0, 1_000));
+    assert_eq!(lens(&frame), [0, 0, 1_000, 0]);
+    let spliced = Frame::Spliced(Spliced {
+      text: false,
+      head: Bytes::from_static(b"hd"),
+      body: Bytes::from(vec![1; 20_000]),
+      tail: Bytes::from_static(b"tail"),
+    });
+    let mut frame = DirectFrame::of(&spliced).unwrap();
+    assert_eq!(lens(&frame), [4, 2, 20_000, 4]);
+    frame.written = 5;
+    assert_eq!(lens(&frame), [0, 1, 20_000, 4]);
+    frame.written = 4 + 2 + 20_000 + 1;
+    assert_eq!(lens(&frame), [0, 0, 0, 3]);
+  }
+
+  #[test]
+  fn a_small_spliced_frame_becomes_one_message() {
+    let spliced = Frame::Spliced(Spliced {
+      text: true,
+      head: Bytes::new(),
+      body: Bytes::from_static(br#"{"a":1"#),
+      tail: Bytes::from_static(br#","sequenceId":2}"#),
+    });
+    assert_eq!(spliced.data_len(), 22);
+    assert_eq!(
+      spliced.into_message(),
+      Message::Text(r#"{"a":1,"sequenceId":2}"#.into())
+    );
   }
 }

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use crate::ws::socket::{Message, Utf8Bytes};
+use crate::ws::socket::{Frame, Message, Spliced, Utf8Bytes};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use bytes::Bytes;
@@ -104,12 +104,12 @@ impl Codec for JsonCodec {
     Some(Message::Text(frame.into()))
   }
 
-  fn data(&self, msg: &DataMessage, sequence_id: Option<u64>) -> Message {
+  fn data(&self, msg: &DataMessage, sequence_id: Option<u64>) -> Frame {
     let shared = message_frame(msg);
-    Message::Text(match sequence_id {
-      None => shared.clone(),
-      Some(sequence_id) => with_sequence_id(shared, sequence_id).into(),
-    })
+    match sequence_id {
+      None => Message::Text(shared.clone()).into(),
+      Some(sequence_id) => with_sequence_id(shared, sequence_id),
+    }
   }
 }
 
@@ -336,15 +336,17 @@ pub fn message_frame(msg: &DataMessage) -> &Utf8Bytes {
   msg.json_frame.get_or_init(|| encode_message(msg).into())
 }
 
-/// A reliable protocol's envelope: the shared frame with `sequenceId` spliced in before its closing brace.
-pub fn with_sequence_id(frame: &str, sequence_id: u64) -> String {
-  const KEY: &str = r#","sequenceId":"#;
-  let body = frame.strip_suffix('}').unwrap_or(frame);
-  let mut spliced = String::with_capacity(body.len() + KEY.len() + 21);
-  spliced.push_str(body);
-  spliced.push_str(KEY);
-  let _ = write!(spliced, "{sequence_id}}}");
-  spliced
+/// A reliable protocol's envelope: the shared frame with `sequenceId` spliced in before its closing
+/// brace, the frame's bytes shared rather than copied.
+pub fn with_sequence_id(frame: &Utf8Bytes, sequence_id: u64) -> Frame {
+  let shared = Bytes::from(frame.clone());
+  let body = shared.slice(..shared.len() - usize::from(shared.ends_with(b"}")));
+  Frame::Spliced(Spliced {
+    text: true,
+    head: Bytes::new(),
+    body,
+    tail: format!(r#","sequenceId":{sequence_id}}}"#).into(),
+  })
 }
 
 fn encode_message(msg: &DataMessage) -> String {
@@ -722,7 +724,10 @@ mod tests {
       MessageSource::Server,
     );
     let shared = message_frame(&msg).clone();
-    let reliable: serde_json::Value = serde_json::from_str(&with_sequence_id(&shared, 12)).unwrap();
+    let Message::Text(spliced) = with_sequence_id(&shared, 12).into_message() else {
+      panic!("expected a text frame");
+    };
+    let reliable: serde_json::Value = serde_json::from_str(&spliced).unwrap();
     assert_eq!(
       reliable,
       serde_json::json!({"type":"message","from":"server","dataType":"text","data":"x","sequenceId":12})

@@ -13,7 +13,7 @@ pub mod raw;
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use crate::ws::socket::Message;
+use crate::ws::socket::{Frame, Message};
 use bytes::Bytes;
 use webpubsub_protocol::payload::ContentKind;
 
@@ -179,7 +179,7 @@ pub trait Codec: Send + Sync {
   fn reply(&self, reply: Reply<'_>) -> Option<Message>;
 
   /// The frame of a data message; reliable protocols number it with `sequence_id`.
-  fn data(&self, msg: &DataMessage, sequence_id: Option<u64>) -> Message;
+  fn data(&self, msg: &DataMessage, sequence_id: Option<u64>) -> Frame;
 
   /// How a failed user event the client raised without an ack id is answered: `Some` closes the
   /// connection (raw clients have no other way to hear of it), `None` drops it silently.

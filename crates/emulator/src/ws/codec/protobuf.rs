@@ -9,9 +9,9 @@
 
 use std::collections::HashMap;
 
-use crate::ws::socket::Message;
-use bytes::{BufMut, Bytes, BytesMut};
-use prost::encoding::{decode_varint, encode_varint, encoded_len_varint};
+use crate::ws::socket::{Frame, Message, Spliced};
+use bytes::Bytes;
+use prost::encoding::{decode_varint, encode_varint};
 use prost::{Message as _, Oneof};
 use webpubsub_protocol::payload::ContentKind;
 
@@ -429,12 +429,12 @@ impl Codec for ProtobufCodec {
     Some(Message::Binary(frame.encode_to_vec().into()))
   }
 
-  fn data(&self, msg: &DataMessage, sequence_id: Option<u64>) -> Message {
+  fn data(&self, msg: &DataMessage, sequence_id: Option<u64>) -> Frame {
     let shared = msg.protobuf_frame.get_or_init(|| encode_data(msg));
-    Message::Binary(match sequence_id {
-      None => shared.clone(),
+    match sequence_id {
+      None => Message::Binary(shared.clone()).into(),
       Some(sequence_id) => with_sequence_id(shared, sequence_id),
-    })
+    }
   }
 }
 
@@ -578,24 +578,28 @@ fn message_data(msg: &DataMessage) -> Data {
 }
 
 /// A shared data frame with `sequence_id` appended to its `DataMessage` (protobuf fields may come in
-/// any order), so reliable receivers copy the frame once instead of encoding the message again.
-fn with_sequence_id(shared: &Bytes, sequence_id: u64) -> Bytes {
+/// any order): a new key and length, the shared `DataMessage` bytes, then the field, so reliable
+/// receivers neither encode the message again nor copy it.
+fn with_sequence_id(shared: &Bytes, sequence_id: u64) -> Frame {
   let mut rest = &shared[1..];
   let inner_len = decode_varint(&mut rest).expect("a frame this codec encoded") as usize;
-  let inner = &rest[..inner_len];
-  let mut field = Vec::with_capacity(11);
-  prost::encoding::uint64::encode(SEQUENCE_ID_TAG, &sequence_id, &mut field);
-  let new_len = inner.len() + field.len();
-  let mut frame = BytesMut::with_capacity(1 + encoded_len_varint(new_len as u64) + new_len);
+  let inner_start = shared.len() - rest.len();
+  let body = shared.slice(inner_start..inner_start + inner_len);
+  let mut tail = Vec::with_capacity(11);
+  prost::encoding::uint64::encode(SEQUENCE_ID_TAG, &sequence_id, &mut tail);
+  let mut head = Vec::with_capacity(11);
   prost::encoding::encode_key(
     DATA_MESSAGE_TAG,
     prost::encoding::WireType::LengthDelimited,
-    &mut frame,
+    &mut head,
   );
-  encode_varint(new_len as u64, &mut frame);
-  frame.put_slice(inner);
-  frame.put_slice(&field);
-  frame.freeze()
+  encode_varint((body.len() + tail.len()) as u64, &mut head);
+  Frame::Spliced(Spliced {
+    text: false,
+    head: head.into(),
+    body,
+    tail: tail.into(),
+  })
 }
 
 #[cfg(test)]
@@ -776,7 +780,7 @@ mod tests {
         },
       )
       .with_metadata(vec![("k".into(), "v".into())]);
-      let plain = decode_downstream(ProtobufCodec.data(&msg, None));
+      let plain = decode_downstream(ProtobufCodec.data(&msg, None).into_message());
       let Some(Downstream::Data(frame)) = plain.message else {
         panic!("expected a data message");
       };
@@ -785,7 +789,7 @@ mod tests {
       assert_eq!(frame.data.unwrap().data, Some(expected));
       assert_eq!(frame.sequence_id, None);
       assert_eq!(frame.metadata.get("k").map(String::as_str), Some("v"));
-      let reliable = decode_downstream(ProtobufCodec.data(&msg, Some(300)));
+      let reliable = decode_downstream(ProtobufCodec.data(&msg, Some(300)).into_message());
       let Some(Downstream::Data(frame)) = reliable.message else {
         panic!("expected a data message");
       };

@@ -2,7 +2,7 @@
 //! their frames ask for, and the frames such a client receives (payload only, no envelope, no acks or
 //! system messages).
 
-use crate::ws::socket::{Message, Utf8Bytes};
+use crate::ws::socket::{Frame, Message, Utf8Bytes};
 use webpubsub_protocol::payload::ContentKind;
 
 use super::{Codec, Payload, Rejection, Reply, Request};
@@ -111,8 +111,8 @@ impl Codec for RawCodec {
   }
 
   /// Text for text and JSON payloads, binary for bytes and protobuf (the serialized `Any`).
-  fn data(&self, msg: &DataMessage, _sequence_id: Option<u64>) -> Message {
-    match msg.kind {
+  fn data(&self, msg: &DataMessage, _sequence_id: Option<u64>) -> Frame {
+    let message = match msg.kind {
       ContentKind::Binary | ContentKind::Protobuf => Message::Binary(msg.data.clone()),
       ContentKind::Text | ContentKind::Json => Message::Text(
         msg
@@ -123,7 +123,8 @@ impl Codec for RawCodec {
           })
           .clone(),
       ),
-    }
+    };
+    message.into()
   }
 
   fn unacknowledged_event_failure(&self) -> Option<Rejection> {
