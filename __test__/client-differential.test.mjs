@@ -158,6 +158,21 @@ const cases = [
     reply: (r, s) => (r.url.includes("continuationToken") ? page2 : page1(s)),
     run: async (c) => allItems(await c.group("g 1").listConnections({ maxPageSize: 2, top: 3 })),
   },
+  ...[
+    ["a path", `/api/hubs/${HUB}/groups/g%201/connections?maxpagesize=2&continuationToken=c1&api-version=2024-12-01`],
+    ["a path without api-version", `/api/hubs/${HUB}/groups/g%201/connections?continuationToken=c1`],
+    ["a path without a leading slash", `api/hubs/${HUB}/groups/g%201/connections?continuationToken=c1`],
+    ["a query only", "?continuationToken=c1"],
+    ["an absolute link with another api-version", (s) => `${s.url}/api/hubs/${HUB}/groups/g%201/connections?api-version=2020-01-01&continuationToken=c1`],
+  ].map(([what, link]) => ({
+    name: `listConnections follows a nextLink: ${what}`,
+    reply: (r, s) => {
+      if (r.url.includes("continuationToken")) return page2;
+      const nextLink = typeof link === "function" ? link(s) : link;
+      return { ...page1(s), body: { ...page1(s).body, nextLink } };
+    },
+    run: async (c) => allItems(await c.group("g 1").listConnections()),
+  })),
   {
     name: "listConnections byPage",
     reply: (r, s) => (r.url.includes("continuationToken") ? page2 : page1(s)),

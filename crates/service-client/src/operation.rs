@@ -224,9 +224,10 @@ pub enum Operation {
     /// `top`.
     top: Option<i64>,
   },
-  /// `GET <nextLink>` exactly as the service returned it → 200.
+  /// `GET <nextLink>` → 200: an absolute link as it is, a relative one under the endpoint, each
+  /// `api-version` in its query set to the client's (as the SDK's URL builder does).
   NextPage {
-    /// The absolute `nextLink` URL.
+    /// The `nextLink` the service returned.
     url: String,
   },
   /// `POST /api/hubs/{hub}/:generateToken` → 200 `{"token":"…"}` (token credentials).
@@ -281,6 +282,12 @@ impl Method {
 /// The URL pieces fixed for one client: built once.
 #[derive(Debug, Clone)]
 pub(crate) struct UrlBase {
+  /// `scheme://host[:port][/base]`.
+  root: String,
+  /// The endpoint's query, if any.
+  query: Option<String>,
+  /// The `api-version` value, encoded.
+  api_version: String,
   /// `scheme://host[:port][/base]/api/hubs/{encoded hub}`.
   pub(crate) hub_prefix: String,
   /// `scheme://host[:port][/base]/api/health`.
@@ -299,13 +306,53 @@ impl UrlBase {
       version_query.push_str(query);
       version_query.push('&');
     }
+    let api_version = query_value(api_version).into_owned();
     version_query.push_str("api-version=");
-    version_query.push_str(&query_value(api_version));
+    version_query.push_str(&api_version);
     Self {
       hub_prefix: format!("{root}/api/hubs/{}", path_segment(hub)),
       health: format!("{root}/api/health"),
       version_query,
+      root: root.to_owned(),
+      query: endpoint
+        .query()
+        .filter(|q| !q.is_empty())
+        .map(str::to_owned),
+      api_version,
     }
+  }
+
+  /// The URL the SDK requests for a `nextLink`: an absolute link as it is; a relative one (a path,
+  /// with or without its leading `/`, or just a query) appended to the endpoint's path, its query
+  /// after the endpoint's. Every `api-version` in the query then gets this client's value, in place;
+  /// none is added.
+  fn next_page(&self, link: &str) -> String {
+    let mut url = if url::Url::parse(link).is_ok() {
+      link.to_owned()
+    } else {
+      let relative = link.strip_prefix('/').unwrap_or(link);
+      let (path, query) = relative.split_once('?').unwrap_or((relative, ""));
+      let mut url = format!("{}/{path}", self.root);
+      let query = [self.query.as_deref().unwrap_or(""), query];
+      let query: Vec<&str> = query.into_iter().filter(|q| !q.is_empty()).collect();
+      if !query.is_empty() {
+        url.push('?');
+        url.push_str(&query.join("&"));
+      }
+      url
+    };
+    if let Some(start) = url.find('?') {
+      let pairs: Vec<String> = url[start + 1..]
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+          Some(("api-version", _)) => format!("api-version={}", self.api_version),
+          _ => pair.to_owned(),
+        })
+        .collect();
+      url.truncate(start + 1);
+      url.push_str(&pairs.join("&"));
+    }
+    url
   }
 }
 
@@ -656,7 +703,7 @@ impl Operation {
           .finish();
         request(Get, url, None, ACCEPT_JSON, OK)
       }
-      Self::NextPage { url } => request(Get, url, None, ACCEPT_JSON, OK),
+      Self::NextPage { url } => request(Get, base.next_page(&url), None, ACCEPT_JSON, OK),
       Self::GenerateClientToken {
         user_id,
         roles,
@@ -1113,6 +1160,42 @@ mod tests {
     let prepared = Operation::NextPage { url: next.into() }.prepare(&base());
     assert_eq!(prepared.url, next);
     assert_eq!(prepared.method, Method::Get);
+  }
+
+  #[test]
+  fn next_links_resolve_as_the_sdk_resolves_them() {
+    let prefixed = UrlBase::new(
+      &url::Url::parse("http://h:1/prefix/").unwrap(),
+      "hub",
+      "2024-12-01",
+    );
+    let cases = [
+      (
+        "/a/b?continuationToken=c",
+        "http://h:1/prefix/a/b?continuationToken=c",
+      ),
+      (
+        "a/b?continuationToken=c",
+        "http://h:1/prefix/a/b?continuationToken=c",
+      ),
+      (
+        "?continuationToken=c",
+        "http://h:1/prefix/?continuationToken=c",
+      ),
+      ("//elsewhere/x", "http://h:1/prefix//elsewhere/x"),
+      (
+        "/q?api-version=1&API-VERSION=2&c=x%20y",
+        "http://h:1/prefix/q?api-version=2024-12-01&API-VERSION=2&c=x%20y",
+      ),
+      (
+        "https://other/x?api-version=1&api-version=2&t=1",
+        "https://other/x?api-version=2024-12-01&api-version=2024-12-01&t=1",
+      ),
+      ("https://other/x", "https://other/x"),
+    ];
+    for (link, expected) in cases {
+      assert_eq!(prefixed.next_page(link), expected, "{link}");
+    }
   }
 
   #[test]
