@@ -125,7 +125,7 @@ class WebPubSubServiceClient {
   async _run(op, body, options, flatOf = voidFlat) {
     const onResponse = options?.onResponse;
     const wantHeaders = onResponse !== undefined || flatOf === parsedFlat;
-    if (this.#log !== undefined && this.#log.enabled()) {
+    if (this.#log.enabled()) {
       op.log = true;
       if (!this.#logging) {
         this.#native.observeAttempts(this.#log.onAttempt);

@@ -1,7 +1,8 @@
 "use strict";
-// AzureKeyCredential (the user's @azure/core-auth class when installed) and the TokenCredential test.
+// AzureKeyCredential (the user's @azure/core-auth class when installed, loaded when the first one is made) and the
+// TokenCredential test.
 
-const { optionalRequire } = require("./optional");
+const { optionalRequire, lazyClass } = require("./optional");
 
 class OwnAzureKeyCredential {
   #key;
@@ -17,7 +18,10 @@ class OwnAzureKeyCredential {
   }
 }
 
-const AzureKeyCredential = optionalRequire("@azure/core-auth")?.AzureKeyCredential ?? OwnAzureKeyCredential;
+const AzureKeyCredential = lazyClass(
+  "AzureKeyCredential",
+  () => optionalRequire("@azure/core-auth")?.AzureKeyCredential ?? OwnAzureKeyCredential,
+);
 
 /** The rule @azure/core-auth uses to tell a TokenCredential from other credentials. */
 function isTokenCredential(credential) {

@@ -1,8 +1,9 @@
 "use strict";
 // RestError and AbortError: the user's own classes when @azure/core-rest-pipeline or
-// @azure/abort-controller is installed (so `instanceof` works), else look-alikes with the same fields.
+// @azure/abort-controller is installed (so `instanceof` works), else look-alikes with the same fields. The peers are
+// loaded when the first error is made or checked.
 
-const { optionalRequire } = require("./optional");
+const { optionalRequire, lazyClass } = require("./optional");
 
 class OwnRestError extends Error {
   static REQUEST_SEND_ERROR = "REQUEST_SEND_ERROR";
@@ -24,11 +25,16 @@ class OwnAbortError extends Error {
   }
 }
 
-const RestError = optionalRequire("@azure/core-rest-pipeline")?.RestError ?? OwnRestError;
-const AbortError = optionalRequire("@azure/abort-controller")?.AbortError ?? OwnAbortError;
+const RestError = lazyClass(
+  "RestError",
+  () => optionalRequire("@azure/core-rest-pipeline")?.RestError ?? OwnRestError,
+  { REQUEST_SEND_ERROR: OwnRestError.REQUEST_SEND_ERROR, PARSE_ERROR: OwnRestError.PARSE_ERROR },
+);
+const AbortError = lazyClass("AbortError", () => optionalRequire("@azure/abort-controller")?.AbortError ?? OwnAbortError);
 
+/** core-rest-pipeline's rule: a RestError, or any Error named "RestError". */
 function isRestError(e) {
-  return e instanceof RestError || (e instanceof Error && e.name === "RestError");
+  return e instanceof Error && e.name === "RestError";
 }
 
-module.exports = { RestError, AbortError, isRestError, OwnRestError, OwnAbortError };
+module.exports = { RestError, AbortError, isRestError };

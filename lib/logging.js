@@ -103,17 +103,16 @@ class Redactor {
 }
 
 /**
- * The logger of one client, or undefined when logging cannot be on in this process (then callers skip
- * all logging work). `enabled()` is checked per call; `onAttempt` receives the native attempt events.
+ * The logger of one client. `enabled()` is checked per call (the first check loads @azure/logger, when installed);
+ * `onAttempt` receives the native attempt events.
  */
 function clientLog(options = {}) {
-  const out = sharedSink();
-  if (!out) return undefined;
   const { loggingOptions, allowInsecureConnection: insecure } = options;
   let redactor; // built at the first event: most clients never log
   return {
-    enabled: out.enabled,
+    enabled: () => sharedSink()?.enabled() ?? false,
     onAttempt(event) {
+      const out = sharedSink();
       redactor ??= new Redactor(loggingOptions);
       if (event.kind === "request") {
         const headers = redactor.headers(event.headers);
