@@ -49,6 +49,31 @@ export function officialFootprint() {
   }
 }
 
+/** Median milliseconds, over `runs` fresh Node processes in `cwd`, that `require(specifier)` takes. */
+function coldImportMs(cwd, specifier, runs = 5) {
+  const source = `const t0 = performance.now(); require(${JSON.stringify(specifier)}); process.stdout.write(String(performance.now() - t0));`;
+  const times = Array.from({ length: runs }, () => Number(execFileSync(process.execPath, ["-e", source], { cwd, encoding: "utf8" })))
+    .sort((a, b) => a - b);
+  return Math.round(times[Math.floor(runs / 2)] * 100) / 100;
+}
+
+/** Cold import of both SDKs installed side by side with @azure/identity, as most users who sign in with Entra ID
+ *  have them: identity brings core-rest-pipeline, core-auth, logger and abort-controller, this package's optional
+ *  peers. `tarballs` are this package's packs. */
+function importsWithIdentity(tarballs) {
+  const project = scratch("identity");
+  try {
+    fs.writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: "identity-probe", private: true }));
+    npm(["install", ...tarballs, "@azure/web-pubsub@1.2.0", "@azure/identity@4"], project);
+    return {
+      official_import_ms: coldImportMs(project, "@azure/web-pubsub"),
+      native_import_ms: coldImportMs(project, "web-pubsub-native"),
+    };
+  } finally {
+    fs.rmSync(project, { recursive: true, force: true });
+  }
+}
+
 /** Packs this package (and `binary` as its linux-x64-gnu platform package) and installs both
  *  into a fresh project. Returns `{ packageDir, projectDir, footprint, cleanup }`: the benchmark
  *  runs this installed copy, so a rebuild in the working tree during the run cannot change what
@@ -72,8 +97,14 @@ export function installNative(binary) {
     npm(["install", path.join(packs, main), path.join(packs, platform)], project);
     const install_s = (Date.now() - t0) / 1000;
     execFileSync(process.execPath, ["-e", "require('web-pubsub-native'); require('web-pubsub-native/emulator')"], { cwd: project, stdio: "inherit" });
+    let identity;
+    try {
+      identity = importsWithIdentity([path.join(packs, main), path.join(packs, platform)]);
+    } catch (err) {
+      identity = { error: err.message };
+    }
     const footprint = {
-      tool: "npm-footprint", sdk: "native", install_s,
+      tool: "npm-footprint", sdk: "native", install_s, identity,
       tarball_kib: Math.round(fs.statSync(path.join(packs, main)).size / 1024),
       platform_tarball_kib: Math.round(fs.statSync(path.join(packs, platform)).size / 1024),
       ...measure(project),

@@ -109,6 +109,22 @@ function footprintTable(fp) {
     "|---|---:|---:|---:|---:|",
     row("@azure/web-pubsub 1.2.0 (pinned lock)", fp.official),
     row("web-pubsub-native (npm pack + linux-x64-gnu platform package)", fp.native),
+    "",
+    identityImports(fp.native?.identity),
+  ].join("\n");
+}
+
+/** Cold import of both SDKs in one install that also has @azure/identity (and so this package's optional peers). */
+function identityImports(identity) {
+  if (!identity) return "Cold import with @azure/identity installed: not measured.";
+  if (identity.error) return `Cold import with @azure/identity installed: ${identity.error}`;
+  return [
+    "Cold import (median of 5 fresh processes) in one install of both SDKs with `@azure/identity@4`:",
+    "",
+    "| package | import ms |",
+    "|---|---:|",
+    `| @azure/web-pubsub 1.2.0 | ${fmt(identity.official_import_ms)} |`,
+    `| web-pubsub-native | ${fmt(identity.native_import_ms)} |`,
   ].join("\n");
 }
 

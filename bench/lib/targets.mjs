@@ -37,6 +37,8 @@ export const TARGETS = [
     perRun: sdkRatio("c_send_1mib_bin_c8", "mb_per_s") },
   { id: "import", what: "cold import time vs official", op: "<=", threshold: 0.2, kind: "ratio",
     perRun: sdkRatio("f_cold_import", "import_ms_median") },
+  { id: "import_identity", what: "cold import in an install with @azure/identity vs official", op: "<=", threshold: 0.2, kind: "ratio",
+    footprint: (fp) => ratio(fp.native?.identity?.native_import_ms, fp.native?.identity?.official_import_ms) },
   { id: "install_size", what: "installed size (du -sk node_modules) vs official", op: "<=", threshold: 0.5, kind: "ratio",
     footprint: (fp) => ratio(fp.native?.node_modules_kib, fp.official?.node_modules_kib) },
   { id: "install_packages", what: "installed packages", op: "<=", threshold: 3, kind: "abs", unit: "",
