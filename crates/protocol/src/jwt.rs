@@ -3,13 +3,18 @@
 //! Tokens are byte-identical to the ones `@azure/web-pubsub` 1.2.0 makes with the `jsonwebtoken`
 //! npm package for the same `iat`: header `{"alg":"HS256","typ":"JWT"}`, compact JSON claims in
 //! the SDK's key order, unpadded base64url. The HMAC key is the access key's UTF-8 bytes.
+//!
+//! The `jsonwebtoken` crate (with `ring`, which TLS links anyway) signs and checks signatures. The
+//! segments around them are written and read here: the crate's own encoder writes the header's
+//! fields in another order (tokens would differ from the SDK's), and its decoder cannot tell the
+//! refusals apart as the emulator reports them (an unknown `alg` from a malformed header, a float
+//! `exp`).
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use hmac::{Hmac, Mac};
+use jsonwebtoken::{crypto, Algorithm, DecodingKey, EncodingKey};
 use serde::Serialize;
 use serde_json::{Map, Value};
-use sha2::Sha256;
 
 /// `base64url('{"alg":"HS256","typ":"JWT"}')`, the header the npm `jsonwebtoken` package writes.
 const HEADER_SEGMENT: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
@@ -20,11 +25,11 @@ const REST_TOKEN_LIFETIME_SECS: u64 = 3600;
 /// Clock skew tolerated by [`SigningKey::verify`] (the service and emulator allow 5 minutes).
 const CLOCK_SKEW_SECS: u64 = 300;
 
-/// An access key ready to sign and verify tokens. Build it once per key and share it: the HMAC
-/// state keyed with it is made once and cloned per token.
+/// An access key ready to sign and verify tokens.
 #[derive(Clone)]
 pub struct SigningKey {
-  mac: Hmac<Sha256>,
+  encoding: EncodingKey,
+  decoding: DecodingKey,
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -120,7 +125,8 @@ impl SigningKey {
   /// Prepares `access_key` (its UTF-8 bytes are the HMAC secret).
   pub fn new(access_key: &str) -> Self {
     Self {
-      mac: Hmac::new_from_slice(access_key.as_bytes()).expect("HMAC takes a key of any length"),
+      encoding: EncodingKey::from_secret(access_key.as_bytes()),
+      decoding: DecodingKey::from_secret(access_key.as_bytes()),
     }
   }
 
@@ -158,11 +164,10 @@ impl SigningKey {
     token.push_str(HEADER_SEGMENT);
     token.push('.');
     URL_SAFE_NO_PAD.encode_string(&json, &mut token);
-    let mut mac = self.mac.clone();
-    mac.update(token.as_bytes());
-    let signature = mac.finalize().into_bytes();
+    let signature = crypto::sign(token.as_bytes(), &self.encoding, Algorithm::HS256)
+      .expect("HS256 signs with a secret of any length");
     token.push('.');
-    URL_SAFE_NO_PAD.encode_string(signature, &mut token);
+    token.push_str(&signature);
     token
   }
 
@@ -184,14 +189,16 @@ impl SigningKey {
       return Err(JwtError::UnsupportedAlgorithm);
     }
     let signed = &token[..token.len() - signature.len() - 1];
-    let signature = URL_SAFE_NO_PAD
+    // The crate compares encoded signatures; one that is not unpadded base64url at all is malformed
+    // rather than wrong.
+    URL_SAFE_NO_PAD
       .decode(signature)
       .map_err(|_| JwtError::Malformed)?;
-    let mut mac = self.mac.clone();
-    mac.update(signed.as_bytes());
-    mac
-      .verify_slice(&signature)
+    let valid = crypto::verify(signature, signed.as_bytes(), &self.decoding, Algorithm::HS256)
       .map_err(|_| JwtError::BadSignature)?;
+    if !valid {
+      return Err(JwtError::BadSignature);
+    }
     let claims: Map<String, Value> = decode_segment(payload)?;
     let expires_at = claims
       .get("exp")
