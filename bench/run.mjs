@@ -168,6 +168,13 @@ async function main() {
         const common = { duration: o.duration, warmup: o.warmup, importRuns: o.importRuns };
         run.sdk[OFFICIAL.label] = await runSdk(OFFICIAL, common);
         if (native) run.sdk[NATIVE.label] = await runSdk(native, common);
+        // Equal load: both SDKs paced at half the official SDK's sustainable c=64 rate of this run.
+        const sustainable = run.sdk[OFFICIAL.label].find((l) => l.scenario === "b_send_json_c64")?.ops_per_s;
+        if (sustainable > 0) {
+          const paced = { ...common, scenarios: "g", rate: Math.round(sustainable / 2) };
+          run.sdk[OFFICIAL.label].push(...(await runSdk(OFFICIAL, paced)));
+          if (native) run.sdk[NATIVE.label].push(...(await runSdk(native, paced)));
+        }
         run.rust = await runRustCeiling(common);
         run.core = await runCoreClient(common);
       }

@@ -5,7 +5,7 @@
 //
 // Usage:
 //   node bench/sdk-bench.mjs [--sdk <specifier|path>] [--endpoint <url>]
-//        [--duration <s>] [--warmup <s>] [--scenarios a,b,c,d,e,f]
+//        [--duration <s>] [--warmup <s>] [--scenarios a,b,c,d,e,f,g] [--rate <calls/s>]
 //        [--import-runs <n>] [--label <text>]
 //
 //   --sdk        module to import (default "@azure/web-pubsub"). A bare
@@ -17,7 +17,8 @@
 //   --endpoint   HTTP target (default http://127.0.0.1:18080). Loopback only.
 //   --duration   measured seconds per scenario (default 4)
 //   --warmup     warm-up seconds per scenario before measuring (default 1)
-//   --scenarios  subset of a..f (default all)
+//   --scenarios  subset of a..g (default a..f; g needs --rate)
+//   --rate       calls per second of scenario g
 //   --import-runs  runs of the cold-import probe (default 5, median reported)
 //   --label      free text copied into every output line (default "")
 //
@@ -29,6 +30,8 @@
 //   d  getClientAccessToken({userId, groups, roles}) in a tight await loop
 //   e  group("g1").addConnection("conn-"+i), concurrency 64
 //   f  cold import: fresh `node -e` processes importing the module
+//   g  sendToAll small JSON paced at --rate calls/s (both SDKs at the same load): peak and settled resident
+//      memory above an empty Node's
 //
 // Output: exactly one JSON line per scenario on stdout, every line with the
 // same keys in the same order (null where a figure does not apply). Progress
@@ -77,6 +80,7 @@ const SCENARIOS = {
   d: { name: "d_client_token_loop", concurrency: 1, kind: "token" },
   e: { name: "e_group_add_conn_c64", concurrency: 64, kind: "group_add" },
   f: { name: "f_cold_import", concurrency: null, kind: "import" },
+  g: { name: "g_paced_send_json", concurrency: null, kind: "paced" },
 };
 
 // Fixed key order of every output line.
@@ -87,7 +91,7 @@ const KEYS = [
   "peak_rss_mb", "payload_bytes", "mb_per_s", "runs", "import_ms_median",
   "import_ms_min", "import_ms_max", "proc_wall_ms_median",
   "node_empty_wall_ms_median", "import_peak_rss_mb", "node_empty_peak_rss_mb",
-  "target_requests", "error",
+  "target_requests", "rate_per_s", "peak_rss_above_empty_mb", "settled_rss_above_empty_mb", "error",
 ];
 
 // ---------------------------------------------------------------- arguments
@@ -100,6 +104,8 @@ function parseArgs(argv) {
     warmup: 1,
     scenarios: "a,b,c,d,e,f",
     importRuns: 5,
+    rate: null,
+    emptyRss: null,
     label: "",
     child: null,
   };
@@ -107,6 +113,7 @@ function parseArgs(argv) {
     "--sdk": "sdk", "--endpoint": "endpoint", "--duration": "duration",
     "--warmup": "warmup", "--scenarios": "scenarios",
     "--import-runs": "importRuns", "--label": "label", "--child": "child",
+    "--rate": "rate", "--empty-rss": "emptyRss",
   };
   for (let i = 0; i < argv.length; i++) {
     let a = argv[i];
@@ -334,6 +341,58 @@ function targetRequests(u) {
 // Runs `op(i)` from `concurrency` workers until `ms` elapse; each worker
 // starts a new operation only before the deadline, and the window closes when
 // the last one settles.
+/**
+ * Scenario g: `op` started at `opts.rate` calls per second (open loop, every 10 ms) for the measured window, after a
+ * warm-up at the same rate; resident memory sampled every 20 ms, and again 2 s after the last call settled (after a
+ * GC). Both figures are above `opts.emptyRss`, an empty Node's resident memory measured by the parent.
+ */
+async function paced(op, opts) {
+  const rate = Number(opts.rate);
+  if (!(rate > 0)) throw new Error("scenario g needs --rate > 0");
+  const empty = Number(opts.emptyRss) || 0;
+  await op(0);
+  const rssMb = () => process.memoryUsage().rss / ONE_MIB;
+  let ok = 0, errors = 0, firstError = null, n = 0, peak = 0;
+  const inFlight = new Set();
+  const drive = (ms, sample) => new Promise((resolve) => {
+    const t0 = performance.now();
+    const tick = setInterval(() => {
+      const elapsed = performance.now() - t0;
+      const due = Math.min(Math.floor((elapsed / 1000) * rate), Math.floor((ms / 1000) * rate));
+      while (n < due) {
+        const call = op(n++).then(() => ok++, (err) => { errors++; firstError ??= err; });
+        inFlight.add(call);
+        call.finally(() => inFlight.delete(call));
+      }
+      if (sample) peak = Math.max(peak, rssMb());
+      if (elapsed >= ms) { clearInterval(tick); resolve(); }
+    }, 10);
+  });
+  await drive(opts.warmup * 1000, false);
+  await Promise.all(inFlight);
+  n = 0; ok = 0;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssMb())), 20);
+  const t0 = performance.now();
+  await drive(opts.duration * 1000, true);
+  await Promise.all(inFlight);
+  const secs = (performance.now() - t0) / 1000;
+  clearInterval(sampler);
+  await new Promise((r) => setTimeout(r, 2000));
+  if (typeof globalThis.gc === "function") globalThis.gc();
+  await new Promise((r) => setTimeout(r, 100));
+  return {
+    duration_s: r(secs, 3),
+    ops: ok,
+    errors,
+    ops_per_s: r(ok / secs, 1),
+    rate_per_s: r(rate, 1),
+    peak_rss_mb: r(peak, 1),
+    peak_rss_above_empty_mb: r(peak - empty, 1),
+    settled_rss_above_empty_mb: r(rssMb() - empty, 1),
+    ...(errors ? { error: `${errors} failed calls; first: ${String(firstError?.message ?? firstError).slice(0, 300)}` } : {}),
+  };
+}
+
 async function runPool(op, concurrency, ms, lat) {
   let next = 0, ok = 0, errors = 0, firstError = null;
   const t0 = performance.now();
@@ -390,6 +449,12 @@ async function childMain(opts) {
     const C = await loadClientClass(info.url);
     const clientOptions = u.protocol === "http:" ? { allowInsecureConnection: true } : {};
     const client = new C(connectionString(u), HUB, clientOptions);
+    if (sc.kind === "paced") {
+      Object.assign(out, await paced(makeOp("send_json", client), opts));
+      emit(out);
+      process.exitCode = out.error ? 1 : 0;
+      return;
+    }
     const op = makeOp(sc.kind, client);
 
     // Sanity: one call must succeed before anything is timed.
@@ -451,6 +516,7 @@ function runChild(id, opts) {
       "--sdk", opts.sdk, "--endpoint", opts.endpoint,
       "--duration", String(opts.duration), "--warmup", String(opts.warmup),
       "--label", opts.label,
+      ...(opts.rate ? ["--rate", String(opts.rate), "--empty-rss", String(emptyNodeRss())] : []),
     ];
     const ch = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
     let buf = "";
@@ -500,10 +566,16 @@ function coldImport(opts, sdkInfo, sc) {
   return out;
 }
 
+/** An empty Node's resident memory in MiB (after a GC), the floor scenario g measures above. */
+function emptyNodeRss() {
+  const child = spawnSync(process.execPath, ["--expose-gc", "-e", "global.gc(); setTimeout(() => process.stdout.write(String(process.memoryUsage().rss / 1048576)), 100)"], { encoding: "utf8" });
+  return Number(child.stdout);
+}
+
 async function parentMain(opts) {
   checkEndpoint(opts.endpoint);
   const ids = String(opts.scenarios).split(",").map((s) => s.trim()).filter(Boolean);
-  for (const id of ids) if (!SCENARIOS[id]) throw new Error(`unknown scenario "${id}" (use a..f)`);
+  for (const id of ids) if (!SCENARIOS[id]) throw new Error(`unknown scenario "${id}" (use a..g)`);
   let sdkInfo = null;
   try { sdkInfo = resolveSdk(opts.sdk); } catch (err) {
     for (const id of ids) emit({ ...baseLine(opts, null, SCENARIOS[id]), error: String(err.message) });

@@ -72,9 +72,10 @@ export function nativeUnavailable() {
   }
 }
 
-export async function runSdk(sdk, { duration, warmup, importRuns }) {
+export async function runSdk(sdk, { duration, warmup, importRuns, scenarios = "a,b,c,d,e,f", rate = null }) {
   const args = [path.join(BENCH, "sdk-bench.mjs"), "--sdk", sdk.spec, "--endpoint", TARGET,
-    "--duration", String(duration), "--warmup", String(warmup), "--import-runs", String(importRuns), "--label", sdk.label];
+    "--duration", String(duration), "--warmup", String(warmup), "--import-runs", String(importRuns), "--label", sdk.label,
+    "--scenarios", scenarios, ...(rate ? ["--rate", String(rate)] : [])];
   process.stderr.write(`# node bench/sdk-bench.mjs ${args.slice(1).join(" ")}\n`);
   const { lines } = await runJsonLines(process.execPath, args, { cwd: ROOT, tag: sdk.label, timeoutMs: 600000 });
   return lines;

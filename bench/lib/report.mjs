@@ -55,11 +55,14 @@ function sdkTable(runs, label) {
     return `| ${name} | ${f("ops_per_s")} | ${f("p50_ms")} | ${f("p99_ms")} | ${f("cpu_ms_per_op")} | ${f("peak_rss_mb")} | ${f("mb_per_s")} | ${errors} |`;
   });
   const imp = (k) => fmtRuns(collect(runs, (r) => line(r, "f_cold_import")?.[k]));
+  const paced = (k) => fmtRuns(collect(runs, (r) => line(r, "g_paced_send_json")?.[k]));
+  const pacedErrors = runs.reduce((n, r) => n + (line(r, "g_paced_send_json")?.errors ?? 0), 0);
   return [
     "| scenario | calls/s | p50 ms | p99 ms | CPU ms/call | peak RSS MiB | MB/s | errors |",
     "|---|---:|---:|---:|---:|---:|---:|---:|",
     ...rows,
     `| f cold import (in-process ms / process wall ms / empty node ms) | ${imp("import_ms_median")} / ${imp("proc_wall_ms_median")} / ${imp("node_empty_wall_ms_median")} | | | | ${imp("import_peak_rss_mb")} (empty node ${imp("node_empty_peak_rss_mb")}) | | |`,
+    `| g sendToAll small JSON paced at ${paced("rate_per_s")}/s (RSS above an empty Node: peak / settled) | ${paced("ops_per_s")} | | | | ${paced("peak_rss_above_empty_mb")} / ${paced("settled_rss_above_empty_mb")} | | ${pacedErrors} |`,
   ].join("\n");
 }
 

@@ -39,6 +39,8 @@ export const TARGETS = [
     perRun: sdkRatio("f_cold_import", "import_ms_median") },
   { id: "import_identity", what: "cold import in an install with @azure/identity vs official", op: "<=", threshold: 0.2, kind: "ratio",
     footprint: (fp) => ratio(fp.native?.identity?.native_import_ms, fp.native?.identity?.official_import_ms) },
+  { id: "paced_rss", what: "peak RSS above an empty Node at equal load (half the official c=64 rate) vs official", op: "<=", threshold: 1 / 3, kind: "ratio",
+    perRun: sdkRatio("g_paced_send_json", "peak_rss_above_empty_mb") },
   { id: "install_size", what: "installed size (du -sk node_modules) vs official", op: "<=", threshold: 0.5, kind: "ratio",
     footprint: (fp) => ratio(fp.native?.node_modules_kib, fp.official?.node_modules_kib) },
   { id: "install_packages", what: "installed packages", op: "<=", threshold: 3, kind: "abs", unit: "",
