@@ -194,8 +194,13 @@ impl SigningKey {
     URL_SAFE_NO_PAD
       .decode(signature)
       .map_err(|_| JwtError::Malformed)?;
-    let valid = crypto::verify(signature, signed.as_bytes(), &self.decoding, Algorithm::HS256)
-      .map_err(|_| JwtError::BadSignature)?;
+    let valid = crypto::verify(
+      signature,
+      signed.as_bytes(),
+      &self.decoding,
+      Algorithm::HS256,
+    )
+    .map_err(|_| JwtError::BadSignature)?;
     if !valid {
       return Err(JwtError::BadSignature);
     }

@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 use webpubsub_protocol::payload::ContentKind;
 use webpubsub_service_client::{
   AccessToken, CallOptions, ClientConfig, Credential, Error, KeyCredential, Operation, Payload,
-  RetryOptions, ServiceClient, TokenProvider,
+  RetryOptions, SentRequest, ServiceClient, TokenProvider,
 };
 
 const KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCD";
@@ -33,6 +33,23 @@ fn client(endpoint: String) -> ServiceClient {
   config.allow_insecure_connection = true;
   config.retry = fast_retries();
   ServiceClient::new(config).unwrap()
+}
+
+/// How a `sendToAll` through `client` failed: the transport error's code, message and request.
+async fn transport_failure(client: ServiceClient) -> (String, String, Option<Box<SentRequest>>) {
+  let error = client
+    .execute(send(), &CallOptions::default())
+    .await
+    .unwrap_err();
+  let Error::Transport {
+    code,
+    message,
+    request,
+  } = error
+  else {
+    panic!("expected Transport, got {error:?}");
+  };
+  (code, message, request)
 }
 
 fn send() -> Operation {
@@ -168,13 +185,7 @@ async fn connection_refused_is_retried_then_reported_like_node() {
   let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
   let port = listener.local_addr().unwrap().port();
   drop(listener);
-  let error = client(format!("http://127.0.0.1:{port}"))
-    .execute(send(), &CallOptions::default())
-    .await
-    .unwrap_err();
-  let Error::Transport { code, message, .. } = error else {
-    panic!("expected Transport, got {error:?}");
-  };
+  let (code, message, _) = transport_failure(client(format!("http://127.0.0.1:{port}"))).await;
   assert_eq!(code, "ECONNREFUSED");
   assert_eq!(message, format!("connect ECONNREFUSED 127.0.0.1:{port}"));
 }
@@ -303,14 +314,7 @@ async fn unresolvable_host_reports_enotfound() {
   );
   config.allow_insecure_connection = true;
   config.retry.max_retries = 0;
-  let error = ServiceClient::new(config)
-    .unwrap()
-    .execute(send(), &CallOptions::default())
-    .await
-    .unwrap_err();
-  let Error::Transport { code, message, .. } = error else {
-    panic!("expected Transport, got {error:?}");
-  };
+  let (code, message, _) = transport_failure(ServiceClient::new(config).unwrap()).await;
   assert_eq!(code, "ENOTFOUND");
   assert_eq!(message, "getaddrinfo ENOTFOUND host.invalid");
 }
@@ -343,18 +347,8 @@ async fn raw_server(answer: &'static [u8]) -> (u16, Arc<std::sync::atomic::Atomi
 async fn an_answer_that_breaks_off_mid_body_is_not_retried() {
   let (port, requests) =
     raw_server(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 100\r\n\r\n{\"a\":").await;
-  let error = client(format!("http://127.0.0.1:{port}"))
-    .execute(send(), &CallOptions::default())
-    .await
-    .unwrap_err();
-  let Error::Transport {
-    code,
-    message,
-    request,
-  } = error
-  else {
-    panic!("expected Transport, got {error:?}");
-  };
+  let (code, message, request) =
+    transport_failure(client(format!("http://127.0.0.1:{port}"))).await;
   assert_eq!(code, "PARSE_ERROR");
   assert_eq!(message, "Error reading response as text: aborted");
   assert!(request.is_none());
@@ -377,13 +371,7 @@ async fn unparsable_answers_get_node_parser_codes_and_are_not_retried() {
   ];
   for (answer, expected) in cases {
     let (port, requests) = raw_server(answer).await;
-    let error = client(format!("http://127.0.0.1:{port}"))
-      .execute(send(), &CallOptions::default())
-      .await
-      .unwrap_err();
-    let Error::Transport { code, request, .. } = error else {
-      panic!("expected Transport, got {error:?}");
-    };
+    let (code, _, request) = transport_failure(client(format!("http://127.0.0.1:{port}"))).await;
     assert_eq!(code, expected);
     let request = request.expect("the error carries the request");
     assert_eq!(request.method, "POST");
@@ -397,13 +385,7 @@ async fn unparsable_answers_get_node_parser_codes_and_are_not_retried() {
 #[tokio::test]
 async fn a_connection_closed_before_the_head_is_retried_with_the_request_attached() {
   let (port, requests) = raw_server(b"").await;
-  let error = client(format!("http://127.0.0.1:{port}"))
-    .execute(send(), &CallOptions::default())
-    .await
-    .unwrap_err();
-  let Error::Transport { code, request, .. } = error else {
-    panic!("expected Transport, got {error:?}");
-  };
+  let (code, _, request) = transport_failure(client(format!("http://127.0.0.1:{port}"))).await;
   assert_eq!(code, "ECONNRESET");
   assert!(request.is_some());
   assert_eq!(requests.load(std::sync::atomic::Ordering::SeqCst), 4);
