@@ -127,6 +127,8 @@ export interface NativeClientOptions {
   proxy?: string
   /** Extra trusted CA certificates in PEM (the file `NODE_EXTRA_CA_CERTS` names). */
   extraCaPem?: Uint8Array
+  /** `false` accepts any server certificate (`NODE_TLS_REJECT_UNAUTHORIZED=0`). */
+  rejectUnauthorized?: boolean
 }
 
 /** Options of `getClientAccessToken`, as the official SDK takes them. */

@@ -33,7 +33,22 @@ function nativeOptions(options) {
     maxRetryDelayInMs: options?.retryOptions?.maxRetryDelayInMs,
     proxy: options?.proxyOptions ? proxyUrl(options.proxyOptions) : undefined,
     extraCaPem: extraCaCertificates(),
+    rejectUnauthorized: rejectUnauthorized(),
   };
+}
+
+let warnedUnauthorized = false;
+
+/** Node's rule: NODE_TLS_REJECT_UNAUTHORIZED=0 turns certificate checks off, with a warning once per process. */
+function rejectUnauthorized() {
+  if (process.env.NODE_TLS_REJECT_UNAUTHORIZED !== "0") return true;
+  if (!warnedUnauthorized) {
+    warnedUnauthorized = true;
+    process.emitWarning(
+      "Setting the NODE_TLS_REJECT_UNAUTHORIZED environment variable to '0' makes TLS connections and HTTPS requests insecure by disabling certificate verification.",
+    );
+  }
+  return false;
 }
 
 const extraCa = { file: undefined, pem: undefined };

@@ -191,6 +191,29 @@ test("without NODE_EXTRA_CA_CERTS the generated certificate is not trusted", asy
   }
 });
 
+// Node's https, and so the official SDK, accepts any certificate when NODE_TLS_REJECT_UNAUTHORIZED is "0" (and warns).
+test("NODE_TLS_REJECT_UNAUTHORIZED=0 accepts the generated certificate, official SDK and ours, with Node's warning", async () => {
+  const emulator = await startEmulator({ port: 0, tls: true });
+  try {
+    const script = (sdk) => `
+      import { createRequire } from "node:module";
+      const require = createRequire(process.cwd() + "/index.js");
+      const { WebPubSubServiceClient } = require(${JSON.stringify(sdk)});
+      const warnings = [];
+      process.on("warning", (w) => warnings.push(w.message));
+      const service = new WebPubSubServiceClient(${JSON.stringify(emulator.connectionString)}, "insecure", { retryOptions: { maxRetries: 0 } });
+      await service.sendToAll("x");
+      const exists = await service.groupExists("none");
+      await new Promise((resolve) => setImmediate(resolve));
+      console.log(JSON.stringify({ exists, warned: warnings.some((m) => m.includes("NODE_TLS_REJECT_UNAUTHORIZED")) }));`;
+    for (const sdk of ["@azure/web-pubsub", "./index.js"]) {
+      assert.deepEqual(await runChild(script(sdk), { NODE_TLS_REJECT_UNAUTHORIZED: "0", NODE_EXTRA_CA_CERTS: "" }), { exists: false, warned: true }, sdk);
+    }
+  } finally {
+    await emulator.close();
+  }
+});
+
 test("a given certificate is served; Entra tokens are refused unless allowed", async () => {
   const cert = fs.readFileSync(path.join(fixtures, "localhost.cert.pem"), "utf8");
   const key = fs.readFileSync(path.join(fixtures, "localhost.key.pem"));

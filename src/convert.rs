@@ -37,6 +37,8 @@ pub struct NativeClientOptions {
   pub proxy: Option<String>,
   /// Extra trusted CA certificates in PEM (the file `NODE_EXTRA_CA_CERTS` names).
   pub extra_ca_pem: Option<Uint8Array>,
+  /// `false` accepts any server certificate (`NODE_TLS_REJECT_UNAUTHORIZED=0`).
+  pub reject_unauthorized: Option<bool>,
 }
 
 /// Applies the JS options to a core configuration.
@@ -48,6 +50,7 @@ pub(crate) fn configure(config: &mut ClientConfig, options: NativeClientOptions)
   config.user_agent_prefix = options.user_agent_prefix;
   config.proxy = options.proxy;
   config.extra_ca_pem = options.extra_ca_pem.map(|pem| pem.to_vec());
+  config.verify_certificates = options.reject_unauthorized.unwrap_or(true);
   if let Some(n) = options.max_retries {
     config.retry.max_retries = n;
   }

@@ -4,8 +4,11 @@
 
 use std::sync::Arc;
 
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::CertificateDer;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
 
 /// Why a TLS client configuration could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +38,70 @@ pub fn client_config(extra_ca_pem: Option<&[u8]>) -> Result<rustls::ClientConfig
       .with_root_certificates(roots)
       .with_no_client_auth(),
   )
+}
+
+/// A client configuration that accepts any server certificate, as Node does with
+/// `NODE_TLS_REJECT_UNAUTHORIZED=0`; the handshake's signatures are still checked.
+pub fn unverified_client_config() -> Result<rustls::ClientConfig, TlsConfigError> {
+  let provider = Arc::new(rustls::crypto::ring::default_provider());
+  Ok(
+    rustls::ClientConfig::builder_with_provider(provider.clone())
+      .with_safe_default_protocol_versions()
+      .map_err(TlsConfigError::Setup)?
+      .dangerous()
+      .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
+      .with_no_client_auth(),
+  )
+}
+
+/// Accepts every certificate chain and name; verifies handshake signatures with the provider's
+/// algorithms.
+#[derive(Debug)]
+struct AnyCertificate(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for AnyCertificate {
+  fn verify_server_cert(
+    &self,
+    _end_entity: &CertificateDer<'_>,
+    _intermediates: &[CertificateDer<'_>],
+    _server_name: &ServerName<'_>,
+    _ocsp_response: &[u8],
+    _now: UnixTime,
+  ) -> Result<ServerCertVerified, rustls::Error> {
+    Ok(ServerCertVerified::assertion())
+  }
+
+  fn verify_tls12_signature(
+    &self,
+    message: &[u8],
+    cert: &CertificateDer<'_>,
+    dss: &DigitallySignedStruct,
+  ) -> Result<HandshakeSignatureValid, rustls::Error> {
+    rustls::crypto::verify_tls12_signature(
+      message,
+      cert,
+      dss,
+      &self.0.signature_verification_algorithms,
+    )
+  }
+
+  fn verify_tls13_signature(
+    &self,
+    message: &[u8],
+    cert: &CertificateDer<'_>,
+    dss: &DigitallySignedStruct,
+  ) -> Result<HandshakeSignatureValid, rustls::Error> {
+    rustls::crypto::verify_tls13_signature(
+      message,
+      cert,
+      dss,
+      &self.0.signature_verification_algorithms,
+    )
+  }
+
+  fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+    self.0.signature_verification_algorithms.supported_schemes()
+  }
 }
 
 #[cfg(test)]

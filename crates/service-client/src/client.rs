@@ -132,7 +132,11 @@ impl ServiceClient {
       .transpose()?;
     let proxy = ProxyRule::resolve(config.proxy.as_deref(), |name| std::env::var(name).ok())
       .map_err(|e| Error::InvalidArgument(format!("invalid proxy URL: {e}")))?;
-    let transport = shared_transport(proxy, config.extra_ca_pem.as_deref())?;
+    let transport = shared_transport(
+      proxy,
+      config.extra_ca_pem.as_deref(),
+      config.verify_certificates,
+    )?;
     let user_agent = user_agent(config.user_agent_prefix.as_deref())?;
     let auth = match config.credential {
       Credential::Key(key) => Auth::Key(key),

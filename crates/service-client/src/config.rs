@@ -33,6 +33,9 @@ pub struct ClientConfig {
   pub proxy: Option<String>,
   /// Extra trusted CA certificates in PEM (e.g. the contents of `NODE_EXTRA_CA_CERTS`).
   pub extra_ca_pem: Option<Vec<u8>>,
+  /// Check server certificates (default). `false` accepts any, as Node does with
+  /// `NODE_TLS_REJECT_UNAUTHORIZED=0`.
+  pub verify_certificates: bool,
   /// Told about each attempt of the calls that set [`crate::CallOptions::observe`] (logging).
   pub observer: Option<Observer>,
 }
@@ -51,6 +54,7 @@ impl ClientConfig {
       user_agent_prefix: None,
       proxy: None,
       extra_ca_pem: None,
+      verify_certificates: true,
       observer: None,
     }
   }

@@ -25,6 +25,7 @@ pub const MAX_REQUESTS_IN_FLIGHT: usize = 256;
 struct TransportOptions {
   proxy: Option<ProxyRule>,
   extra_ca_pem: Option<Vec<u8>>,
+  verify_certificates: bool,
 }
 
 /// An HTTP client and the bound on its requests in flight.
@@ -52,13 +53,16 @@ static TRANSPORTS: Mutex<Vec<(TransportOptions, Weak<Transport>)>> = Mutex::new(
 pub(crate) fn shared_transport(
   proxy: Option<ProxyRule>,
   extra_ca_pem: Option<&[u8]>,
+  verify_certificates: bool,
 ) -> Result<Arc<Transport>, Error> {
   let mut transports = TRANSPORTS.lock().unwrap_or_else(PoisonError::into_inner);
   transports.retain(|(_, transport)| transport.strong_count() > 0);
   let in_use = transports
     .iter()
     .filter(|(existing, _)| {
-      existing.proxy == proxy && existing.extra_ca_pem.as_deref() == extra_ca_pem
+      existing.proxy == proxy
+        && existing.extra_ca_pem.as_deref() == extra_ca_pem
+        && existing.verify_certificates == verify_certificates
     })
     .find_map(|(_, transport)| transport.upgrade());
   if let Some(transport) = in_use {
@@ -67,27 +71,29 @@ pub(crate) fn shared_transport(
   let options = TransportOptions {
     proxy,
     extra_ca_pem: extra_ca_pem.map(<[u8]>::to_vec),
+    verify_certificates,
   };
   let transport = Arc::new(Transport {
-    http: build_http_client(options.proxy.clone(), options.extra_ca_pem.as_deref())?,
+    http: build_http_client(&options)?,
     in_flight: Semaphore::new(MAX_REQUESTS_IN_FLIGHT),
   });
   transports.push((options, Arc::downgrade(&transport)));
   Ok(transport)
 }
 
-fn build_http_client(
-  proxy: Option<ProxyRule>,
-  extra_ca_pem: Option<&[u8]>,
-) -> Result<reqwest::Client, Error> {
-  let tls = webpubsub_protocol::tls::client_config(extra_ca_pem)
-    .map_err(|e| Error::InvalidArgument(e.to_string()))?;
+fn build_http_client(options: &TransportOptions) -> Result<reqwest::Client, Error> {
+  let tls = if options.verify_certificates {
+    webpubsub_protocol::tls::client_config(options.extra_ca_pem.as_deref())
+  } else {
+    webpubsub_protocol::tls::unverified_client_config()
+  }
+  .map_err(|e| Error::InvalidArgument(e.to_string()))?;
   let builder = reqwest::Client::builder()
     .tls_backend_preconfigured(tls)
     .http1_only()
     .redirect(reqwest::redirect::Policy::none())
     .no_proxy();
-  let builder = match proxy {
+  let builder = match options.proxy.clone() {
     Some(rule) => builder.proxy(reqwest::Proxy::custom(move |url| rule.proxy_for(url))),
     None => builder,
   };
@@ -219,18 +225,20 @@ mod tests {
 
   #[test]
   fn clients_with_equal_options_share_a_transport_while_one_lives() {
-    let first = shared_transport(proxy("http://share.invalid:1"), None).unwrap();
-    let second = shared_transport(proxy("http://share.invalid:1"), None).unwrap();
+    let first = shared_transport(proxy("http://share.invalid:1"), None, true).unwrap();
+    let second = shared_transport(proxy("http://share.invalid:1"), None, true).unwrap();
     assert!(Arc::ptr_eq(&first, &second));
-    let other_proxy = shared_transport(proxy("http://share.invalid:2"), None).unwrap();
+    let other_proxy = shared_transport(proxy("http://share.invalid:2"), None, true).unwrap();
     assert!(!Arc::ptr_eq(&first, &other_proxy));
+    let unverified = shared_transport(proxy("http://share.invalid:1"), None, false).unwrap();
+    assert!(!Arc::ptr_eq(&first, &unverified));
     let gone = Arc::downgrade(&first);
     drop((first, second));
     assert!(
       gone.upgrade().is_none(),
       "the transport goes with its last client"
     );
-    let again = shared_transport(proxy("http://share.invalid:1"), None).unwrap();
+    let again = shared_transport(proxy("http://share.invalid:1"), None, true).unwrap();
     assert_eq!(again.in_flight.available_permits(), MAX_REQUESTS_IN_FLIGHT);
   }
 }
