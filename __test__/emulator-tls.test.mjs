@@ -205,10 +205,12 @@ test("NODE_TLS_REJECT_UNAUTHORIZED=0 accepts the generated certificate, official
       await service.sendToAll("x");
       const exists = await service.groupExists("none");
       await new Promise((resolve) => setImmediate(resolve));
-      console.log(JSON.stringify({ exists, warned: warnings.some((m) => m.includes("NODE_TLS_REJECT_UNAUTHORIZED")) }));`;
-    for (const sdk of ["@azure/web-pubsub", "./index.js"]) {
-      assert.deepEqual(await runChild(script(sdk), { NODE_TLS_REJECT_UNAUTHORIZED: "0", NODE_EXTRA_CA_CERTS: "" }), { exists: false, warned: true }, sdk);
-    }
+      console.log(JSON.stringify({ exists, warnings: warnings.filter((m) => m.includes("NODE_TLS_REJECT_UNAUTHORIZED")) }));`;
+    const env = { NODE_TLS_REJECT_UNAUTHORIZED: "0", NODE_EXTRA_CA_CERTS: "" };
+    const official = await runChild(script("@azure/web-pubsub"), env);
+    assert.equal(official.exists, false);
+    assert.equal(official.warnings.length, 1);
+    assert.deepEqual(await runChild(script("./index.js"), env), official);
   } finally {
     await emulator.close();
   }

@@ -354,7 +354,7 @@ async function paced(op, opts) {
   const rssMb = () => process.memoryUsage().rss / ONE_MIB;
   let ok = 0, errors = 0, firstError = null, n = 0, peak = 0;
   const inFlight = new Set();
-  const drive = (ms, sample) => new Promise((resolve) => {
+  const drive = (ms) => new Promise((resolve) => {
     const t0 = performance.now();
     const tick = setInterval(() => {
       const elapsed = performance.now() - t0;
@@ -364,16 +364,15 @@ async function paced(op, opts) {
         inFlight.add(call);
         call.finally(() => inFlight.delete(call));
       }
-      if (sample) peak = Math.max(peak, rssMb());
       if (elapsed >= ms) { clearInterval(tick); resolve(); }
     }, 10);
   });
-  await drive(opts.warmup * 1000, false);
+  await drive(opts.warmup * 1000);
   await Promise.all(inFlight);
   n = 0; ok = 0;
   const sampler = setInterval(() => (peak = Math.max(peak, rssMb())), 20);
   const t0 = performance.now();
-  await drive(opts.duration * 1000, true);
+  await drive(opts.duration * 1000);
   await Promise.all(inFlight);
   const secs = (performance.now() - t0) / 1000;
   clearInterval(sampler);

@@ -94,7 +94,7 @@ function errorContext(raw) {
 
 /** The request of a failure record that carries one (redacted), else undefined. */
 function failedRequest(record, options) {
-  return record.url === undefined || record.url === null ? undefined : redacted(requestOf(record, options));
+  return record.url == null ? undefined : redacted(requestOf(record, options));
 }
 
 /**

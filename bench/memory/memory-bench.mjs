@@ -18,15 +18,14 @@ import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 const WebSocket = require("ws");
 const { WebPubSubServiceClient } = require("@azure/web-pubsub");
 
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((pairs, arg, i, all) => (arg.startsWith("--") ? [...pairs, [arg.slice(2), all[i + 1]]] : pairs), []),
-);
+const { values: args } = parseArgs({ options: { connections: { type: "string" }, native: { type: "string" }, official: { type: "string" } } });
 const CONNECTIONS = Number(args.connections ?? 1000);
 const SDKS = [
   ["@azure/web-pubsub", args.official ?? "@azure/web-pubsub"],

@@ -333,11 +333,10 @@ impl UrlBase {
       let relative = link.strip_prefix('/').unwrap_or(link);
       let (path, query) = relative.split_once('?').unwrap_or((relative, ""));
       let mut url = format!("{}/{path}", self.root);
-      let query = [self.query.as_deref().unwrap_or(""), query];
-      let query: Vec<&str> = query.into_iter().filter(|q| !q.is_empty()).collect();
-      if !query.is_empty() {
-        url.push('?');
-        url.push_str(&query.join("&"));
+      let queries = [self.query.as_deref().unwrap_or(""), query];
+      for (i, query) in queries.iter().filter(|q| !q.is_empty()).enumerate() {
+        url.push(if i == 0 { '?' } else { '&' });
+        url.push_str(query);
       }
       url
     };

@@ -12,6 +12,7 @@
 
 use crate::proxy::ProxyRule;
 use crate::Error;
+use std::borrow::Cow;
 use std::error::Error as StdError;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use tokio::sync::{Semaphore, SemaphorePermit};
@@ -21,10 +22,12 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 /// calls must not exhaust the process's file descriptors.
 pub const MAX_REQUESTS_IN_FLIGHT: usize = 256;
 
-/// The options that decide whether two clients can share a transport.
-struct TransportOptions {
+/// The options that decide whether two clients can share a transport; looked up borrowed, kept
+/// owned.
+#[derive(PartialEq)]
+struct TransportOptions<'a> {
   proxy: Option<ProxyRule>,
-  extra_ca_pem: Option<Vec<u8>>,
+  extra_ca_pem: Option<Cow<'a, [u8]>>,
   verify_certificates: bool,
 }
 
@@ -47,7 +50,8 @@ impl Transport {
 
 /// Transports in use, by their options. Entries whose transport is gone are pruned when the next
 /// one is looked up.
-static TRANSPORTS: Mutex<Vec<(TransportOptions, Weak<Transport>)>> = Mutex::new(Vec::new());
+static TRANSPORTS: Mutex<Vec<(TransportOptions<'static>, Weak<Transport>)>> =
+  Mutex::new(Vec::new());
 
 /// The transport for these options: the one in use by other clients, or a new one.
 pub(crate) fn shared_transport(
@@ -55,33 +59,33 @@ pub(crate) fn shared_transport(
   extra_ca_pem: Option<&[u8]>,
   verify_certificates: bool,
 ) -> Result<Arc<Transport>, Error> {
+  let options = TransportOptions {
+    proxy,
+    extra_ca_pem: extra_ca_pem.map(Cow::Borrowed),
+    verify_certificates,
+  };
   let mut transports = TRANSPORTS.lock().unwrap_or_else(PoisonError::into_inner);
   transports.retain(|(_, transport)| transport.strong_count() > 0);
   let in_use = transports
     .iter()
-    .filter(|(existing, _)| {
-      existing.proxy == proxy
-        && existing.extra_ca_pem.as_deref() == extra_ca_pem
-        && existing.verify_certificates == verify_certificates
-    })
+    .filter(|(existing, _)| *existing == options)
     .find_map(|(_, transport)| transport.upgrade());
   if let Some(transport) = in_use {
     return Ok(transport);
   }
-  let options = TransportOptions {
-    proxy,
-    extra_ca_pem: extra_ca_pem.map(<[u8]>::to_vec),
-    verify_certificates,
-  };
   let transport = Arc::new(Transport {
     http: build_http_client(&options)?,
     in_flight: Semaphore::new(MAX_REQUESTS_IN_FLIGHT),
   });
+  let options = TransportOptions {
+    extra_ca_pem: options.extra_ca_pem.map(|pem| Cow::Owned(pem.into_owned())),
+    ..options
+  };
   transports.push((options, Arc::downgrade(&transport)));
   Ok(transport)
 }
 
-fn build_http_client(options: &TransportOptions) -> Result<reqwest::Client, Error> {
+fn build_http_client(options: &TransportOptions<'_>) -> Result<reqwest::Client, Error> {
   let tls = if options.verify_certificates {
     webpubsub_protocol::tls::client_config(options.extra_ca_pem.as_deref())
   } else {
