@@ -39,9 +39,10 @@ export declare class NativeClient {
   observeAttempts(callback: (event: NativeAttemptEvent) => void): void
   /**
    * Runs one operation. Resolves with the HTTP answer (any status) or a failure record; rejects
-   * only for an operation record it cannot use.
+   * only for an operation record it cannot use. `trace`, when given, is told about each attempt
+   * (`start` returns the headers that carry its span; `retrying` ends it).
    */
-  invoke(op: { kind: string } & Record<string, unknown>, body: string | Uint8Array | undefined | null, cancel: CancelHandle | undefined | null, wantHeaders: boolean): Promise<NativeResponse>
+  invoke(op: { kind: string } & Record<string, unknown>, body: string | Uint8Array | undefined | null, cancel: CancelHandle | undefined | null, wantHeaders: boolean, trace?: ((event: NativeAttemptTrace) => string[] | undefined) | undefined | null): Promise<NativeResponse>
   /** A client access token signed locally with the access key (no request is made). */
   clientAccessToken(options: NativeClientTokenOptions): NativeClientAccessToken
   /** `{ token, baseUrl, url }` for a token the service issued (`:generateToken`). */
@@ -100,6 +101,20 @@ export interface NativeAttemptEvent {
   status?: number
   /** `[name, value, ...]`, names in lower case, sensitive values replaced by `REDACTED`. */
   headers: Array<string>
+}
+
+/**
+ * `start` (an attempt about to be sent: method, url, userAgent, requestId; the callback returns
+ * the headers to add as `[name, value, ...]`) or `retrying` (the open attempt ended and will be
+ * retried: `ended` is its answer or failure).
+ */
+export interface NativeAttemptTrace {
+  kind: string
+  method?: string
+  url?: string
+  userAgent?: string
+  requestId?: string
+  ended?: NativeResponse
 }
 
 /** `{ token, baseUrl, url }`, the value `getClientAccessToken` resolves to. */

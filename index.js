@@ -10,7 +10,8 @@ const { payloadOf } = require("./lib/message");
 const { invoke } = require("./lib/call");
 const { interpret } = require("./lib/response");
 const { pagedIterator } = require("./lib/paging");
-const { clientLog } = require("./lib/logging");
+const { clientLog, Redactor } = require("./lib/logging");
+const { traced, attemptSpans } = require("./lib/tracing");
 
 const API_VERSION = "2024-12-01";
 
@@ -94,11 +95,15 @@ class WebPubSubServiceClient {
   #usesTokenCredential = false;
   #log;
   #logging = false;
+  #loggingOptions;
+  #urlRedactor;
+  #redactor = () => (this.#urlRedactor ??= new Redactor(this.#loggingOptions));
 
   constructor(endpointOrConnectionString, credsOrHubName, hubNameOrOpts, opts) {
     this.apiVersion = API_VERSION;
     const options = typeof credsOrHubName === "object" ? opts : hubNameOrOpts;
     this.#log = clientLog(options);
+    this.#loggingOptions = options?.loggingOptions;
     if (typeof credsOrHubName === "object") {
       this.hubName = hubNameOrOpts;
       this.#credential = credsOrHubName;
@@ -147,7 +152,8 @@ class WebPubSubServiceClient {
         this.#logging = true;
       }
     }
-    const record = await invoke(this.#client(), op, body, options, wantHeaders);
+    const spans = attemptSpans(options, this.#redactor);
+    const record = await invoke(this.#client(), op, body, options, wantHeaders, spans);
     // The hot path: a success nobody inspects builds no response objects.
     if (record.ok && !wantHeaders && flatOf === voidFlat) return { body: undefined };
     const { raw, flat, error } = interpret(record, flatOf, options);
@@ -183,84 +189,118 @@ class WebPubSubServiceClient {
   }
 
   sendToAll(message, options) {
-    return this._send({ kind: "sendToAll" }, message, options);
+    return traced("WebPubSubServiceClient.sendToAll", options, (options) =>
+      this._send({ kind: "sendToAll" }, message, options),
+    );
   }
 
   sendToUser(username, message, options) {
-    return this._send({ kind: "sendToUser", user: username }, message, options);
+    return traced("WebPubSubServiceClient.sendToUser", options, (options) =>
+      this._send({ kind: "sendToUser", user: username }, message, options),
+    );
   }
 
   sendToConnection(connectionId, message, options) {
-    return this._send({ kind: "sendToConnection", connection: connectionId }, message, options);
+    return traced("WebPubSubServiceClient.sendToConnection", options, (options) =>
+      this._send({ kind: "sendToConnection", connection: connectionId }, message, options),
+    );
   }
 
   connectionExists(connectionId, options) {
-    return this._exists({ kind: "connectionExists", connection: connectionId }, options);
+    return traced("WebPubSubServiceClient.connectionExists", options, (options) =>
+      this._exists({ kind: "connectionExists", connection: connectionId }, options),
+    );
   }
 
   closeConnection(connectionId, options = {}) {
-    return this._close({ kind: "closeConnection", connection: connectionId }, options);
+    return traced("WebPubSubServiceClient.closeConnection", options, (options) =>
+      this._close({ kind: "closeConnection", connection: connectionId }, options),
+    );
   }
 
   closeAllConnections(options = {}) {
-    return this._close({ kind: "closeAllConnections" }, options);
+    return traced("WebPubSubServiceClient.closeAllConnections", options, (options) =>
+      this._close({ kind: "closeAllConnections" }, options),
+    );
   }
 
   closeUserConnections(userId, options = {}) {
-    return this._close({ kind: "closeUserConnections", user: userId }, options);
+    return traced("WebPubSubServiceClient.closeUserConnections", options, (options) =>
+      this._close({ kind: "closeUserConnections", user: userId }, options),
+    );
   }
 
   removeUserFromAllGroups(userId, options = {}) {
-    return this._run({ kind: "removeUserFromAllGroups", user: userId }, null, options);
+    return traced("WebPubSubServiceClient.removeUserFromAllGroups", options, (options) =>
+      this._run({ kind: "removeUserFromAllGroups", user: userId }, null, options),
+    );
   }
 
   removeConnectionFromAllGroups(connectionId, options = {}) {
-    return this._run({ kind: "removeConnectionFromAllGroups", connection: connectionId }, null, options);
+    return traced("WebPubSubServiceClient.removeConnectionFromAllGroups", options, (options) =>
+      this._run({ kind: "removeConnectionFromAllGroups", connection: connectionId }, null, options),
+    );
   }
 
   addConnectionsToGroups(groups, filter, options = {}) {
-    return this._run({ kind: "addConnectionsToGroups", groups, filter }, null, options);
+    return traced("WebPubSubServiceClient.addConnectionsToGroups", options, (options) =>
+      this._run({ kind: "addConnectionsToGroups", groups, filter }, null, options),
+    );
   }
 
   removeConnectionsFromGroups(groups, filter, options = {}) {
-    return this._run({ kind: "removeConnectionsFromGroups", groups, filter }, null, options);
+    return traced("WebPubSubServiceClient.removeConnectionsFromGroups", options, (options) =>
+      this._run({ kind: "removeConnectionsFromGroups", groups, filter }, null, options),
+    );
   }
 
   groupExists(groupName, options) {
-    return this._exists({ kind: "groupExists", group: groupName }, options);
+    return traced("WebPubSubServiceClient.groupExists", options, (options) =>
+      this._exists({ kind: "groupExists", group: groupName }, options),
+    );
   }
 
   userExists(username, options) {
-    return this._exists({ kind: "userExists", user: username }, options);
+    return traced("WebPubSubServiceClient.userExists", options, (options) =>
+      this._exists({ kind: "userExists", user: username }, options),
+    );
   }
 
   grantPermission(connectionId, permission, options = {}) {
-    const op = { kind: "grantPermission", connection: connectionId, permission, targetName: options.targetName };
-    return this._run(op, null, options);
+    return traced("WebPubSubServiceClient.grantPermission", options, (options) => {
+      const op = { kind: "grantPermission", connection: connectionId, permission, targetName: options.targetName };
+      return this._run(op, null, options);
+    });
   }
 
   revokePermission(connectionId, permission, options = {}) {
-    const op = { kind: "revokePermission", connection: connectionId, permission, targetName: options.targetName };
-    return this._run(op, null, options);
+    return traced("WebPubSubServiceClient.revokePermission", options, (options) => {
+      const op = { kind: "revokePermission", connection: connectionId, permission, targetName: options.targetName };
+      return this._run(op, null, options);
+    });
   }
 
   hasPermission(connectionId, permission, options = {}) {
-    const op = { kind: "checkPermission", connection: connectionId, permission, targetName: options.targetName };
-    return this._exists(op, options);
+    return traced("WebPubSubServiceClient.hasPermission", options, (options) => {
+      const op = { kind: "checkPermission", connection: connectionId, permission, targetName: options.targetName };
+      return this._exists(op, options);
+    });
   }
 
-  async getClientAccessToken(options = {}) {
-    const request = {
-      userId: options.userId,
-      roles: options.roles,
-      groups: options.groups,
-      expirationTimeInMinutes: options.expirationTimeInMinutes,
-      clientProtocol: options.clientProtocol,
-    };
-    const native = this.#client();
-    if (!this.#usesTokenCredential) return native.clientAccessToken(request);
-    const flat = await this._run({ kind: "generateClientToken", ...request }, null, options, parsedFlat);
-    return native.clientAccessUrls(flat.token, request.clientProtocol);
+  getClientAccessToken(options = {}) {
+    return traced("WebPubSubServiceClient.getClientAccessToken", options, async (options) => {
+      const request = {
+        userId: options.userId,
+        roles: options.roles,
+        groups: options.groups,
+        expirationTimeInMinutes: options.expirationTimeInMinutes,
+        clientProtocol: options.clientProtocol,
+      };
+      const native = this.#client();
+      if (!this.#usesTokenCredential) return native.clientAccessToken(request);
+      const flat = await this._run({ kind: "generateClientToken", ...request }, null, options, parsedFlat);
+      return native.clientAccessUrls(flat.token, request.clientProtocol);
+    });
   }
 }
 
@@ -274,40 +314,56 @@ class WebPubSubGroup {
     this.hubName = hub.hubName;
   }
 
-  async addConnection(connectionId, options = {}) {
-    await this.#hub._run({ kind: "addConnectionToGroup", group: this.groupName, connection: connectionId }, null, options);
+  addConnection(connectionId, options = {}) {
+    return traced("WebPubSubGroupClient.addConnection", options, async (options) => {
+      const op = { kind: "addConnectionToGroup", group: this.groupName, connection: connectionId };
+      await this.#hub._run(op, null, options);
+    });
   }
 
   removeConnection(connectionId, options = {}) {
-    return this.#hub._run({ kind: "removeConnectionFromGroup", group: this.groupName, connection: connectionId }, null, options);
+    return traced("WebPubSubGroupClient.removeConnection", options, (options) => {
+      const op = { kind: "removeConnectionFromGroup", group: this.groupName, connection: connectionId };
+      return this.#hub._run(op, null, options);
+    });
   }
 
   closeAllConnections(options = {}) {
-    return this.#hub._close({ kind: "closeGroupConnections", group: this.groupName }, options);
+    return traced("WebPubSubGroupClient.closeAllConnections", options, (options) =>
+      this.#hub._close({ kind: "closeGroupConnections", group: this.groupName }, options),
+    );
   }
 
   addUser(username, options = {}) {
-    return this.#hub._run({ kind: "addUserToGroup", group: this.groupName, user: username }, null, options);
+    return traced("WebPubSubGroupClient.addUser", options, (options) =>
+      this.#hub._run({ kind: "addUserToGroup", group: this.groupName, user: username }, null, options),
+    );
   }
 
   removeUser(username, options = {}) {
-    return this.#hub._run({ kind: "removeUserFromGroup", group: this.groupName, user: username }, null, options);
+    return traced("WebPubSubGroupClient.removeUser", options, (options) =>
+      this.#hub._run({ kind: "removeUserFromGroup", group: this.groupName, user: username }, null, options),
+    );
   }
 
   sendToAll(message, options) {
-    return this.#hub._send({ kind: "sendToGroup", group: this.groupName }, message, options);
+    return traced("WebPubSubGroupClient.sendToAll", options, (options) =>
+      this.#hub._send({ kind: "sendToGroup", group: this.groupName }, message, options),
+    );
   }
 
   /** Resolves to the paged iterator, as 1.2.0 does (it returns a Promise). */
-  async listConnections(options = {}) {
-    const hub = this.#hub;
-    const group = this.groupName;
-    return pagedIterator(async (nextLink) => {
-      const op = nextLink
-        ? { kind: "listConnectionsNext", group, nextLink }
-        : { kind: "listConnectionsInGroup", group, maxPageSize: options.maxPageSize, top: options.top };
-      const flat = await hub._run(op, null, options, parsedFlat);
-      return flat ?? {};
+  listConnections(options = {}) {
+    return traced("WebPubSubGroupClient.listConnections", options, async (options) => {
+      const hub = this.#hub;
+      const group = this.groupName;
+      return pagedIterator(async (nextLink) => {
+        const op = nextLink
+          ? { kind: "listConnectionsNext", group, nextLink }
+          : { kind: "listConnectionsInGroup", group, maxPageSize: options.maxPageSize, top: options.top };
+        const flat = await hub._run(op, null, options, parsedFlat);
+        return flat ?? {};
+      });
     });
   }
 }

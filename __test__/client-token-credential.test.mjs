@@ -106,3 +106,34 @@ test("getClientAccessToken with a token credential asks :generateToken", async (
   assert.match(requests[0].url, /[?&]clientType=mqtt(&|$)/);
   assert.equal(requests[0].headers.authorization, "Bearer entra-token-2");
 });
+
+test("traced, getClientAccessToken's :generateToken is an HTTP POST span of the operation, its query redacted", async () => {
+  const { RecordingInstrumenter } = await import("./helpers/recording-instrumenter.mjs");
+  const { useInstrumenter } = require("@azure/core-tracing");
+  const { WebPubSubServiceClient } = require("../index.js");
+  const tracer = new RecordingInstrumenter();
+  useInstrumenter(tracer);
+  try {
+    const client = new WebPubSubServiceClient(
+      endpoint,
+      credential(async () => ({ token: "entra-token-3", expiresOnTimestamp: Date.now() + 3600_000 })),
+      HUB,
+    );
+    requests.length = 0;
+    await client.getClientAccessToken({ userId: "u1" });
+    assert.deepEqual(
+      tracer.spans.map((s) => [s.name, s.kind, s.parent?.name, s.status, s.attributes["http.status_code"], s.endIndex]),
+      [
+        ["WebPubSubServiceClient.getClientAccessToken", "internal", undefined, "success", undefined, 1],
+        ["HTTP POST", "client", "WebPubSubServiceClient.getClientAccessToken", undefined, 200, 0],
+      ],
+    );
+    assert.equal(
+      tracer.spans[1].attributes["http.url"],
+      `${endpoint}/api/hubs/${HUB}/:generateToken?api-version=2024-12-01&userId=REDACTED&minutesToExpire=REDACTED`,
+    );
+    assert.equal(requests[0].headers.traceparent, tracer.spans[1].traceparent);
+  } finally {
+    useInstrumenter(undefined);
+  }
+});

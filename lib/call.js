@@ -28,47 +28,58 @@ function failureError(record, options) {
   }
 }
 
-/** The record of an answer, or the error of a failure record. */
-function settled(record, options) {
-  if (record.failure) throw failureError(record, options);
+/** The record of an answer, or the error of a failure record; either ends the attempt's span. */
+function settled(record, options, spans) {
+  if (record.failure) {
+    const error = failureError(record, options);
+    spans?.failed(error);
+    throw error;
+  }
+  spans?.answered(record);
   return record;
 }
 
 /**
- * Calls `native.invoke(op, body, cancel, wantHeaders)` and returns a Promise of its response record.
+ * Calls `native.invoke(op, body, cancel, wantHeaders, trace)` and returns a Promise of its response record.
  * `body` is a string, or a function returning a Promise of a Uint8Array or string (binary messages; it
- * rejects for a Blob), called once the call is known not to be aborted already.
+ * rejects for a Blob), called once the call is known not to be aborted already. `spans` (lib/tracing.js),
+ * when not null, opens a span per attempt; the call's end ends the last one.
  * Not an async function: a call without an abort signal or a pending body then costs one promise
  * step on top of the native one. It may throw synchronously; its caller is async.
  */
-function invoke(native, op, body, options, wantHeaders) {
+function invoke(native, op, body, options, wantHeaders, spans = null) {
   if (options?.abortSignal?.aborted) return Promise.reject(new AbortError(ABORTED_BEFORE));
   if (typeof body === "function") {
-    return body().then((bytes) => send(native, op, bytes, options, wantHeaders));
+    return body().then((bytes) => send(native, op, bytes, options, wantHeaders, spans));
   }
-  return send(native, op, body, options, wantHeaders);
+  return send(native, op, body, options, wantHeaders, spans);
 }
 
-function send(native, op, body, options, wantHeaders) {
+function send(native, op, body, options, wantHeaders, spans) {
   const requestOptions = options?.requestOptions;
   if (requestOptions !== undefined) {
     op.timeout = requestOptions.timeout;
     op.customHeaders = requestOptions.customHeaders;
   }
   const signal = options?.abortSignal;
-  if (!signal) return native.invoke(op, body ?? null, null, wantHeaders).then((record) => settled(record, options));
-  return sendCancellable(native, op, body, signal, options, wantHeaders);
+  if (!signal && spans === null) {
+    return native.invoke(op, body ?? null, null, wantHeaders).then((record) => settled(record, options));
+  }
+  return sendObserved(native, op, body, signal, options, wantHeaders, spans);
 }
 
-async function sendCancellable(native, op, body, signal, options, wantHeaders) {
-  const handle = new CancelHandle();
+/** A call with an abort signal or attempt spans (the span's status wants the answer's headers). */
+async function sendObserved(native, op, body, signal, options, wantHeaders, spans) {
+  const handle = signal ? new CancelHandle() : null;
   const onAbort = () => handle.cancel();
-  signal.addEventListener("abort", onAbort, { once: true });
+  signal?.addEventListener("abort", onAbort, { once: true });
   try {
-    return settled(await native.invoke(op, body ?? null, handle, wantHeaders), options);
+    const trace = spans?.onAttempt;
+    const record = await native.invoke(op, body ?? null, handle, wantHeaders || spans !== null, trace);
+    return settled(record, options, spans);
   } finally {
-    signal.removeEventListener("abort", onAbort);
+    signal?.removeEventListener("abort", onAbort);
   }
 }
 
-module.exports = { invoke };
+module.exports = { invoke, failureError };

@@ -8,9 +8,11 @@ use napi_derive::napi;
 use webpubsub_protocol::client_protocol::client_urls;
 use webpubsub_service_client::{
   ClientAccessToken, ClientConfig, Credential, Error, KeyCredential, Observer, ServiceClient,
+  Tracer,
 };
 
 use crate::attempt_log::{AttemptFn, JsAttemptLog};
+use crate::attempt_trace::{AttemptTraceFn, JsAttemptTrace};
 use crate::cancel::CancelHandle;
 use crate::completion;
 use crate::convert::{self, NativeClientOptions, NativeClientTokenOptions, NativeResponse};
@@ -123,9 +125,10 @@ impl NativeClient {
   }
 
   /// Runs one operation. Resolves with the HTTP answer (any status) or a failure record; rejects
-  /// only for an operation record it cannot use.
+  /// only for an operation record it cannot use. `trace`, when given, is told about each attempt
+  /// (`start` returns the headers that carry its span; `retrying` ends it).
   #[napi(
-    ts_args_type = "op: { kind: string } & Record<string, unknown>, body: string | Uint8Array | undefined | null, cancel: CancelHandle | undefined | null, wantHeaders: boolean",
+    ts_args_type = "op: { kind: string } & Record<string, unknown>, body: string | Uint8Array | undefined | null, cancel: CancelHandle | undefined | null, wantHeaders: boolean, trace?: ((event: NativeAttemptTrace) => string[] | undefined) | undefined | null",
     ts_return_type = "Promise<NativeResponse>"
   )]
   pub fn invoke<'env>(
@@ -135,9 +138,11 @@ impl NativeClient {
     body: Option<Either<String, Uint8Array>>,
     cancel: Option<&CancelHandle>,
     want_headers: bool,
+    trace: Option<AttemptTraceFn>,
   ) -> napi::Result<PromiseRaw<'env, NativeResponse>> {
     let mut op = convert::operation_record(&op)?;
-    let call = convert::call_options(&mut op, cancel.map(CancelHandle::token));
+    let tracer = trace.map(|callback| Tracer::new(JsAttemptTrace::new(callback)));
+    let call = convert::call_options(&mut op, cancel.map(CancelHandle::token), tracer);
     let operation = convert::operation(op, convert::body_bytes(body))?;
     let client = self.client.clone();
     let (promise, pending) = completion::begin(env)?;

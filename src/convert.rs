@@ -11,8 +11,8 @@ use webpubsub_protocol::client_protocol::ClientProtocol;
 use webpubsub_protocol::payload::ContentKind;
 use webpubsub_protocol::permission::Permission;
 use webpubsub_service_client::{
-  CallOptions, ClientConfig, ClientTokenOptions, Error, Operation, Payload, PermissionName,
-  Response,
+  AttemptEnd, CallOptions, ClientConfig, ClientTokenOptions, Error, Operation, Payload,
+  PermissionName, Response, SentRequest, Tracer,
 };
 
 use crate::error::invalid_arg;
@@ -167,6 +167,7 @@ fn required(value: Option<String>, what: &str) -> napi::Result<String> {
 pub(crate) fn call_options(
   op: &mut NativeOperation,
   cancel: Option<CancellationToken>,
+  tracer: Option<Tracer>,
 ) -> CallOptions {
   CallOptions {
     custom_headers: op
@@ -180,6 +181,7 @@ pub(crate) fn call_options(
       .map(|ms| Duration::from_millis(whole(ms))),
     cancel,
     observe: op.log.unwrap_or(false),
+    tracer,
   }
 }
 
@@ -410,13 +412,49 @@ pub(crate) fn error_record(error: Error) -> NativeResponse {
   if let Error::Transport {
     request: Some(request),
     ..
-  } = error
+  } = &error
   {
-    record.method = Some(request.method.to_owned());
-    record.request_headers = Some(flatten(request.headers.iter()));
-    record.url = Some(request.url);
+    with_request(&mut record, request);
   }
   record
+}
+
+/// The record of an attempt that will be retried: its answer's status and headers, or its
+/// transport failure with the request as sent.
+pub(crate) fn attempt_end_record(ended: AttemptEnd<'_>) -> NativeResponse {
+  match ended {
+    AttemptEnd::Answer { status, headers } => NativeResponse {
+      status: status.into(),
+      ok: false,
+      body_text: None,
+      headers: Some(flatten(headers.iter())),
+      method: None,
+      url: None,
+      request_headers: None,
+      failure: None,
+    },
+    AttemptEnd::Failed {
+      code,
+      message,
+      request,
+    } => {
+      let mut record = failure_record(crate::error::NativeFailure {
+        kind: "transport".to_owned(),
+        code: Some(code.to_owned()),
+        message: message.to_owned(),
+      });
+      if let Some(request) = request {
+        with_request(&mut record, request);
+      }
+      record
+    }
+  }
+}
+
+fn with_request(record: &mut NativeResponse, request: &SentRequest) {
+  record.method = Some(request.method.to_owned());
+  record.request_headers = Some(flatten(request.headers.iter()));
+  record.url = Some(request.url.clone());
 }
 
 /// The record of a call that got no HTTP answer.

@@ -9,6 +9,7 @@ use crate::operation::{Method, Operation, UrlBase};
 use crate::proxy::ProxyRule;
 use crate::retry::{retry_delay, Outcome, RetryOptions};
 use crate::token_cache::TokenCache;
+use crate::trace::{AttemptEnd, AttemptStart, Tracer};
 use crate::transport::{shared_transport, transport_failure, Transport};
 use bytes::Bytes;
 use reqwest::header::{
@@ -38,6 +39,8 @@ pub struct CallOptions {
   pub cancel: Option<CancellationToken>,
   /// Tell the client's [`crate::ClientConfig::observer`] about each attempt (logging is on).
   pub observe: bool,
+  /// Open a span for each attempt and send the headers that carry it (tracing is on).
+  pub tracer: Option<Tracer>,
 }
 
 /// Options of a client access token (`GetClientAccessTokenOptions`).
@@ -281,11 +284,6 @@ impl ServiceClient {
     if matches!(inner.auth, Auth::Token(_)) && target.scheme() != "https" {
       return Err(Error::BearerOverHttp);
     }
-    if target.scheme() != "https" && !inner.allow_insecure_connection {
-      return Err(Error::InsecureConnection {
-        url: target.to_string(),
-      });
-    }
     let headers = self.base_headers(
       prepared.method,
       prepared.accept,
@@ -299,12 +297,29 @@ impl ServiceClient {
     let mut attempt = 0;
     loop {
       let mut attempt_headers = headers.clone();
+      // The official pipeline gets a bearer token before its retry policy and signs with a key
+      // after it; either way before its tracing policy opens the attempt's span, whose headers
+      // are then sent. The insecure-connection refusal comes from its HTTP client, inside the span
+      // and after the request is logged.
       attempt_headers.insert(AUTHORIZATION, self.authorization(audience).await?);
+      if let Some(tracer) = &call.tracer {
+        let attempt = AttemptStart {
+          method: prepared.method.as_str(),
+          url: target.as_str(),
+          headers: &headers,
+        };
+        tracer.start(attempt, &mut attempt_headers).await;
+      }
       if let Some(observer) = observer {
         observer.observe(AttemptEvent::Request {
           method: prepared.method.as_str(),
           url: target.as_str(),
           headers: &attempt_headers,
+        });
+      }
+      if target.scheme() != "https" && !inner.allow_insecure_connection {
+        return Err(Error::InsecureConnection {
+          url: target.to_string(),
         });
       }
       let send = self.send_once(prepared.method, &target, attempt_headers, body.clone());
@@ -329,6 +344,9 @@ impl ServiceClient {
       };
       match retry_delay(&inner.retry, attempt, &retry_outcome, SystemTime::now()) {
         Some(delay) => {
+          if let Some(tracer) = &call.tracer {
+            tracer.retrying(attempt_end(&outcome));
+          }
           tokio::time::sleep(delay).await;
           attempt += 1;
         }
@@ -451,6 +469,24 @@ impl ServiceClient {
         request: None,
       },
     }
+  }
+}
+
+fn attempt_end(outcome: &Attempt) -> AttemptEnd<'_> {
+  match outcome {
+    Attempt::Answer(response) => AttemptEnd::Answer {
+      status: response.status,
+      headers: &response.headers,
+    },
+    Attempt::Failed {
+      code,
+      message,
+      request,
+    } => AttemptEnd::Failed {
+      code,
+      message,
+      request: request.as_deref(),
+    },
   }
 }
 

@@ -37,6 +37,7 @@ mod operation;
 mod proxy;
 mod retry;
 mod token_cache;
+mod trace;
 mod transport;
 
 pub use client::{CallOptions, ClientAccessToken, ClientTokenOptions, ServiceClient};
@@ -47,4 +48,5 @@ pub use log::{AttemptEvent, AttemptObserver, Observer};
 pub use operation::{Operation, Payload, PermissionName};
 pub use retry::RetryOptions;
 pub use token_cache::WEB_PUBSUB_SCOPE;
+pub use trace::{AttemptEnd, AttemptStart, AttemptTracer, TraceHeaders, Tracer};
 pub use transport::MAX_REQUESTS_IN_FLIGHT;

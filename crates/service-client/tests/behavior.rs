@@ -390,3 +390,76 @@ async fn a_connection_closed_before_the_head_is_retried_with_the_request_attache
   assert!(request.is_some());
   assert_eq!(requests.load(std::sync::atomic::Ordering::SeqCst), 4);
 }
+
+/// Records what a tracer is told and gives each attempt a `traceparent` of its own.
+#[derive(Default)]
+struct RecordingTracer {
+  events: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl webpubsub_service_client::AttemptTracer for RecordingTracer {
+  fn start(
+    &self,
+    attempt: webpubsub_service_client::AttemptStart<'_>,
+  ) -> webpubsub_service_client::TraceHeaders {
+    let mut events = self.events.lock().unwrap();
+    let signed = attempt.headers.contains_key("authorization");
+    events.push(format!("start {} signed={signed}", attempt.method));
+    let traceparent = format!("00-{:032x}-{:016x}-01", 1, events.len());
+    Box::pin(async move {
+      vec![
+        ("traceparent".to_owned(), traceparent),
+        ("not a header name".to_owned(), "left out".to_owned()),
+      ]
+    })
+  }
+
+  fn retrying(&self, ended: webpubsub_service_client::AttemptEnd<'_>) {
+    let event = match ended {
+      webpubsub_service_client::AttemptEnd::Answer { status, .. } => format!("retrying {status}"),
+      webpubsub_service_client::AttemptEnd::Failed { code, request, .. } => {
+        format!("retrying {code} {}", request.is_some())
+      }
+    };
+    self.events.lock().unwrap().push(event);
+  }
+}
+
+#[tokio::test]
+async fn a_tracer_opens_each_attempt_and_its_headers_are_sent() {
+  let recorder = Recorder::start(|_, i| match i {
+    0 => status(503),
+    1 => status(500),
+    _ => status(202),
+  })
+  .await;
+  let tracer = RecordingTracer::default();
+  let events = Arc::clone(&tracer.events);
+  let call = CallOptions {
+    tracer: Some(webpubsub_service_client::Tracer::new(tracer)),
+    ..CallOptions::default()
+  };
+  let response = client(recorder.endpoint())
+    .execute(send(), &call)
+    .await
+    .unwrap();
+  assert_eq!(response.status, 202);
+  let sent: Vec<_> = recorder
+    .requests()
+    .iter()
+    .map(|r| r.header("traceparent").map(str::to_owned))
+    .collect();
+  let expected = |n: usize| Some(format!("00-{:032x}-{n:016x}-01", 1));
+  // The attempts' span ids: 1, then 3 and 5 (a `retrying` event comes between starts).
+  assert_eq!(sent, vec![expected(1), expected(3), expected(5)]);
+  assert_eq!(
+    *events.lock().unwrap(),
+    vec![
+      "start POST signed=false",
+      "retrying 503",
+      "start POST signed=false",
+      "retrying 500",
+      "start POST signed=false",
+    ]
+  );
+}
