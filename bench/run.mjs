@@ -3,7 +3,8 @@
 // side with the official @azure/web-pubsub 1.2.0 (from node_modules) and native ceilings:
 //   1. installed footprint (npm pack + fresh installs, official from bench/locks);
 //   2. per run: bench/sdk-bench.mjs scenarios a..f for the official SDK and this package against
-//      the nginx target (bench/start-target.sh), and bench/rust-ceiling (tokio + reqwest);
+//      the nginx target (bench/start-target.sh), g (both paced at the same rate), sendToAll c=64 with
+//      and without @azure/core-tracing and a recording instrumenter, and bench/rust-ceiling (tokio + reqwest);
 //   3. per run: the emulator benchmark (bench/emulator/emulator-bench.mjs): ws-loadgen against this
 //      package's emulator and the fan-out ceiling;
 //   4. the targets with pass/fail, every figure as median (min–max) of the runs, as markdown on
@@ -25,7 +26,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildRust, debugBuildWarning, nativeUnavailable, NATIVE, OFFICIAL, runCoreClient, runRustCeiling, runSdk } from "./lib/clients.mjs";
+import { buildRust, debugBuildWarning, nativeUnavailable, NATIVE, OFFICIAL, runCoreClient, runRustCeiling, runSdk, runTracing } from "./lib/clients.mjs";
 import { DEFAULT_BINARY, installNative, officialFootprint } from "./lib/footprint.mjs";
 import { markdown, targetsSvg, throughputSvg } from "./lib/report.mjs";
 import { firstErrorLine } from "./lib/proc.mjs";
@@ -175,6 +176,7 @@ async function main() {
           run.sdk[OFFICIAL.label].push(...(await runSdk(OFFICIAL, paced)));
           if (native) run.sdk[NATIVE.label].push(...(await runSdk(native, paced)));
         }
+        if (native) Object.assign(run.sdk, await runTracing(native, common));
         run.rust = await runRustCeiling(common);
         run.core = await runCoreClient(common);
       }

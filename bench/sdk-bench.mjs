@@ -6,7 +6,7 @@
 // Usage:
 //   node bench/sdk-bench.mjs [--sdk <specifier|path>] [--endpoint <url>]
 //        [--duration <s>] [--warmup <s>] [--scenarios a,b,c,d,e,f,g] [--rate <calls/s>]
-//        [--import-runs <n>] [--label <text>]
+//        [--import-runs <n>] [--label <text>] [--instrumenter on]
 //
 //   --sdk        module to import (default "@azure/web-pubsub"). A bare
 //                specifier is looked up in node_modules from the current
@@ -21,6 +21,10 @@
 //   --rate       calls per second of scenario g
 //   --import-runs  runs of the cold-import probe (default 5, median reported)
 //   --label      free text copied into every output line (default "")
+//   --instrumenter on: register a recording tracing instrumenter through the
+//                @azure/core-tracing the SDK resolves, before it is imported
+//                (every span is made, given attributes and ended; its headers
+//                are sent), to measure what tracing costs
 //
 // Scenarios (each runs in its own fresh child process, so peak RSS and JIT /
 // heap state belong to that scenario alone):
@@ -64,6 +68,7 @@ import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
+import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { performance } from "node:perf_hooks";
 
@@ -106,6 +111,7 @@ function parseArgs(argv) {
     importRuns: 5,
     rate: null,
     emptyRss: null,
+    instrumenter: null,
     label: "",
     child: null,
   };
@@ -113,7 +119,7 @@ function parseArgs(argv) {
     "--sdk": "sdk", "--endpoint": "endpoint", "--duration": "duration",
     "--warmup": "warmup", "--scenarios": "scenarios",
     "--import-runs": "importRuns", "--label": "label", "--child": "child",
-    "--rate": "rate", "--empty-rss": "emptyRss",
+    "--rate": "rate", "--empty-rss": "emptyRss", "--instrumenter": "instrumenter",
   };
   for (let i = 0; i < argv.length; i++) {
     let a = argv[i];
@@ -248,6 +254,39 @@ function resolveSdk(spec) {
     }
   }
   throw new Error(`cannot resolve ${spec} from ${process.cwd()} or the harness directory`);
+}
+
+/**
+ * Registers, through the @azure/core-tracing that the SDK at `url` resolves, an instrumenter that does what a
+ * real one does per span (a context, attributes, a status, an end, a traceparent) and keeps only counts.
+ */
+function useRecordingInstrumenter(url) {
+  const { useInstrumenter } = createRequire(url)("@azure/core-tracing");
+  class Context {
+    constructor(values = new Map()) { this.values = values; }
+    getValue(key) { return this.values.get(key); }
+    setValue(key, value) { return new Context(new Map(this.values).set(key, value)); }
+    deleteValue(key) { const values = new Map(this.values); values.delete(key); return new Context(values); }
+  }
+  const SPAN = Symbol("span");
+  let spans = 0;
+  useInstrumenter({
+    startSpan(name, options) {
+      const context = options.tracingContext ?? new Context();
+      const span = {
+        id: (++spans).toString(16).padStart(16, "0"), attributes: { ...options.spanAttributes }, status: undefined, ended: false,
+        setAttribute(k, v) { this.attributes[k] = v; }, setStatus(s) { this.status = s; }, end() { this.ended = true; },
+        isRecording: () => true, recordException() {}, addEvent() {},
+      };
+      return { span, tracingContext: context.setValue(SPAN, span) };
+    },
+    withContext: (_context, callback, ...args) => callback(...args),
+    parseTraceparentHeader: () => undefined,
+    createRequestHeaders(context) {
+      const span = context?.getValue(SPAN);
+      return span ? { traceparent: `00-${"0".repeat(16)}${span.id}-${span.id}-01` } : {};
+    },
+  });
 }
 
 async function loadClientClass(url) {
@@ -445,6 +484,7 @@ async function childMain(opts) {
     const u = checkEndpoint(opts.endpoint);
     const info = resolveSdk(opts.sdk);
     Object.assign(out, { sdk_name: info.name, sdk_version: info.version, sdk_entry: info.entry });
+    if (opts.instrumenter === "on") useRecordingInstrumenter(info.url);
     const C = await loadClientClass(info.url);
     const clientOptions = u.protocol === "http:" ? { allowInsecureConnection: true } : {};
     const client = new C(connectionString(u), HUB, clientOptions);
@@ -516,6 +556,7 @@ function runChild(id, opts) {
       "--duration", String(opts.duration), "--warmup", String(opts.warmup),
       "--label", opts.label,
       ...(opts.rate ? ["--rate", String(opts.rate), "--empty-rss", String(emptyNodeRss())] : []),
+      ...(opts.instrumenter ? ["--instrumenter", opts.instrumenter] : []),
     ];
     const ch = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
     let buf = "";

@@ -21,6 +21,28 @@ const CORE_DIR = path.join(BENCH, "core-client");
 export const OFFICIAL = { label: "official-1.2.0", spec: "@azure/web-pubsub" };
 export const NATIVE = { label: "native" };
 
+/** The tracing step: sendToAll at c=64 by this package without @azure/core-tracing, with it and no instrumenter,
+ *  and with a recording instrumenter, and by the official SDK with the same instrumenter (labels in `run.sdk`). */
+export const TRACING = {
+  none: "tracing: native, no @azure/core-tracing",
+  idle: "tracing: native, @azure/core-tracing, no instrumenter",
+  recording: "tracing: native, recording instrumenter",
+  official: "tracing: official-1.2.0, recording instrumenter",
+};
+
+/** Runs the tracing step; `native` is this package's installed copy, which finds @azure/core-tracing only through
+ *  NODE_PATH (the repository's node_modules). */
+export async function runTracing(native, common) {
+  const send = { ...common, scenarios: "b" };
+  const peer = { NODE_PATH: path.join(ROOT, "node_modules") };
+  return {
+    [TRACING.none]: await runSdk({ ...native, label: TRACING.none }, send),
+    [TRACING.idle]: await runSdk({ ...native, label: TRACING.idle }, { ...send, env: peer }),
+    [TRACING.recording]: await runSdk({ ...native, label: TRACING.recording }, { ...send, env: peer, instrumenter: true }),
+    [TRACING.official]: await runSdk({ ...OFFICIAL, label: TRACING.official }, { ...send, instrumenter: true }),
+  };
+}
+
 /** Builds bench/rust-ceiling and bench/core-client (each its own workspace and target dir). */
 export function buildRust() {
   for (const dir of [RUST_DIR, CORE_DIR]) {
@@ -72,12 +94,14 @@ export function nativeUnavailable() {
   }
 }
 
-export async function runSdk(sdk, { duration, warmup, importRuns, scenarios = "a,b,c,d,e,f", rate = null }) {
+/** `env` is added to the bench's environment; `instrumenter` registers a recording tracing instrumenter. */
+export async function runSdk(sdk, { duration, warmup, importRuns, scenarios = "a,b,c,d,e,f", rate = null, instrumenter = false, env = {} }) {
   const args = [path.join(BENCH, "sdk-bench.mjs"), "--sdk", sdk.spec, "--endpoint", TARGET,
     "--duration", String(duration), "--warmup", String(warmup), "--import-runs", String(importRuns), "--label", sdk.label,
-    "--scenarios", scenarios, ...(rate ? ["--rate", String(rate)] : [])];
-  process.stderr.write(`# node bench/sdk-bench.mjs ${args.slice(1).join(" ")}\n`);
-  const { lines } = await runJsonLines(process.execPath, args, { cwd: ROOT, tag: sdk.label, timeoutMs: 600000 });
+    "--scenarios", scenarios, ...(rate ? ["--rate", String(rate)] : []), ...(instrumenter ? ["--instrumenter", "on"] : [])];
+  const shownEnv = Object.entries(env).map(([k, v]) => `${k}=${path.relative(ROOT, v) || "."} `).join("");
+  process.stderr.write(`# ${shownEnv}node bench/sdk-bench.mjs ${args.slice(1).join(" ")}\n`);
+  const { lines } = await runJsonLines(process.execPath, args, { cwd: ROOT, env, tag: sdk.label, timeoutMs: 600000 });
   return lines;
 }
 

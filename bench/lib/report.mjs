@@ -1,7 +1,7 @@
 // report.mjs - turns the runs into the markdown report (targets with pass/fail, then every
 // figure as median (min–max) over runs) and two SVG charts (target attainment, calls/s).
 
-import { NATIVE, OFFICIAL } from "./clients.mjs";
+import { NATIVE, OFFICIAL, TRACING } from "./clients.mjs";
 import { fmt, fmtRuns, median } from "./stats.mjs";
 import { memoryTables } from "./memory.mjs";
 
@@ -64,6 +64,16 @@ function sdkTable(runs, label) {
     `| f cold import (in-process ms / process wall ms / empty node ms) | ${imp("import_ms_median")} / ${imp("proc_wall_ms_median")} / ${imp("node_empty_wall_ms_median")} | | | | ${imp("import_peak_rss_mb")} (empty node ${imp("node_empty_peak_rss_mb")}) | | |`,
     `| g sendToAll small JSON paced at ${paced("rate_per_s")}/s (RSS above an empty Node: peak / settled) | ${paced("ops_per_s")} | | | | ${paced("peak_rss_above_empty_mb")} / ${paced("settled_rss_above_empty_mb")} | | ${pacedErrors} |`,
   ].join("\n");
+}
+
+function tracingTable(runs) {
+  const line = (run, label) => run.sdk[label]?.find((l) => l.scenario === "b_send_json_c64");
+  const rows = Object.values(TRACING).map((label) => {
+    const f = (k) => fmtRuns(collect(runs, (r) => line(r, label)?.[k]));
+    const errors = runs.reduce((n, r) => n + (line(r, label)?.errors ?? 0), 0);
+    return `| ${label.replace(/^tracing: /, "")} | ${f("ops_per_s")} | ${f("p50_ms")} | ${f("p99_ms")} | ${f("cpu_ms_per_op")} | ${errors} |`;
+  });
+  return ["| sendToAll small JSON c=64 | calls/s | p50 ms | p99 ms | CPU ms/call | errors |", "|---|---:|---:|---:|---:|---:|", ...rows].join("\n");
 }
 
 function rustTable(runs) {
@@ -145,6 +155,7 @@ export function markdown({ targets, runs, footprint, memory = [], failures, meta
   if (floor) out.push(floor, "");
   out.push(`## REST client: \`${OFFICIAL.label}\``, "", sdkTable(runs, OFFICIAL.label), "");
   if (runs.some((r) => r.sdk[NATIVE.label])) out.push(`## REST client: \`${NATIVE.label}\` (this package)`, "", sdkTable(runs, NATIVE.label), "");
+  if (runs.some((r) => r.sdk[TRACING.none])) out.push("## Tracing through @azure/core-tracing", "", tracingTable(runs), "");
   out.push("## Native ceiling and Rust core (same POST, same target)", "", rustTable(runs), "");
   out.push("## Emulator and fan-out ceiling", "", emulatorTables(runs), "");
   out.push("## Memory under load (last step, one run)", "", memoryTables(memory), "");

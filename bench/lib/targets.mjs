@@ -3,7 +3,7 @@
 // median of those per-run figures against the threshold.
 
 import { median, range } from "./stats.mjs";
-import { NATIVE, OFFICIAL } from "./clients.mjs";
+import { NATIVE, OFFICIAL, TRACING } from "./clients.mjs";
 
 const sdk = (run, label, scenario) => run.sdk[label]?.find((l) => l.scenario === scenario && !l.error) ?? null;
 const rust = (run, c) => run.rust.find((l) => l.concurrency === c && !l.error) ?? null;
@@ -41,6 +41,9 @@ export const TARGETS = [
     footprint: (fp) => ratio(fp.native?.identity?.native_import_ms, fp.native?.identity?.official_import_ms) },
   { id: "paced_rss", what: "peak RSS above an empty Node at equal load (half the official c=64 rate) vs official", op: "<=", threshold: 1 / 3, kind: "ratio",
     perRun: sdkRatio("g_paced_send_json", "peak_rss_above_empty_mb") },
+  { id: "tracing_idle", what: "CPU per sendToAll c=64 with @azure/core-tracing installed and no instrumenter vs without it", op: "<=",
+    threshold: 1.05, kind: "ratio",
+    perRun: (run) => ratio(sdk(run, TRACING.idle, "b_send_json_c64")?.cpu_ms_per_op, sdk(run, TRACING.none, "b_send_json_c64")?.cpu_ms_per_op) },
   { id: "install_size", what: "installed size (du -sk node_modules) vs official", op: "<=", threshold: 0.5, kind: "ratio",
     footprint: (fp) => ratio(fp.native?.node_modules_kib, fp.official?.node_modules_kib) },
   { id: "install_packages", what: "installed packages", op: "<=", threshold: 3, kind: "abs", unit: "",
