@@ -10,6 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use percent_encoding::percent_decode_str;
+use webpubsub_protocol::client_protocol::ClientProtocol;
 use webpubsub_protocol::jwt::VerifiedClaims;
 
 use crate::origin::Scheme;
@@ -75,7 +76,8 @@ pub fn verify_rest_token(
   }
 }
 
-/// Checks a client access token for `/client/hubs/<hub>` (the hub as it appears in the URL,
+/// Checks a client access token for the `protocol`'s client path, `/client/hubs/<hub>` or
+/// `/clients/mqtt/hubs/<hub>` (the hub as it appears in the URL,
 /// still percent-encoded) on a connection made with `scheme` (`https` for `wss`). An absolute
 /// audience must name that scheme, as the service's endpoint URL does: a token minted for
 /// `http://` does not open a `wss://` connection, nor the reverse. Called by the WebSocket endpoint
@@ -83,6 +85,7 @@ pub fn verify_rest_token(
 pub fn verify_client_token(
   state: &EmulatorState,
   token: &str,
+  protocol: ClientProtocol,
   hub_in_url: &str,
   scheme: Scheme,
 ) -> Result<VerifiedClaims, AuthError> {
@@ -91,7 +94,7 @@ pub fn verify_client_token(
     .audience
     .as_deref()
     .ok_or(AuthError::AudienceMismatch)?;
-  let expected = format!("/client/hubs/{hub_in_url}");
+  let expected = format!("/{}", protocol.client_path(hub_in_url));
   let scheme_matches = audience
     .split_once("://")
     .is_none_or(|(audience_scheme, _)| audience_scheme.eq_ignore_ascii_case(scheme.as_str()));

@@ -12,6 +12,7 @@
 //! - [`odata`]: OData filters selecting connections.
 //! - [`roles`]: role patterns and runtime permission grants.
 //! - [`ws`]: the WebSocket client endpoint `/client/hubs/{hub}`.
+//! - [`mqtt`]: the MQTT endpoint `/clients/mqtt/hubs/{hub}`.
 //! - [`events`]: event handlers, the CloudEvents the emulator sends to the app server.
 //! - [`metadata`]: the rules of per-message metadata, from REST headers and client messages.
 //! - [`origin`]: the scheme and host a request was addressed to, for the URLs the emulator writes.
@@ -24,6 +25,7 @@ pub mod config;
 pub mod error;
 pub mod events;
 pub mod metadata;
+pub mod mqtt;
 pub mod odata;
 pub mod origin;
 pub mod rest;

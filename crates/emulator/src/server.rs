@@ -30,6 +30,7 @@ pub fn app(state: SharedState) -> Router {
     .merge(crate::trace::web::router())
     .route("/client/hubs/{hub}", get(crate::ws::handler))
     .route("/client/", get(crate::ws::handler))
+    .route("/clients/mqtt/hubs/{hub}", get(crate::mqtt::handler))
     .with_state(state)
 }
 

@@ -205,6 +205,15 @@ impl Hub {
     Some(conn)
   }
 
+  /// Removes `conn` if it is still the hub's connection of its id (a client that reconnected with
+  /// the same id, as MQTT clients do, has replaced it).
+  pub fn remove_if_current(&self, conn: &Arc<Connection>) {
+    let current = self.connection(&conn.id);
+    if current.is_some_and(|current| Arc::ptr_eq(&current, conn)) {
+      self.remove_connection(&conn.id);
+    }
+  }
+
   pub fn connection(&self, id: &str) -> Option<Arc<Connection>> {
     self.index.read().unwrap().connections.get(id).cloned()
   }
@@ -521,6 +530,16 @@ pub struct DataMessage {
   pub expires_at: Option<Instant>,
   /// Set when the message is a fragment (or the end) of a group stream.
   pub stream: Option<StreamInfo>,
+  /// Set when an MQTT client published the message: its QoS and MQTT 5 properties, which reach
+  /// MQTT receivers (other protocols see only its payload kind and expiry).
+  pub mqtt: Option<Box<MqttOrigin>>,
+}
+
+/// What an MQTT publication carries beyond its payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MqttOrigin {
+  pub qos: u8,
+  pub properties: crate::mqtt::packet::PublishProperties,
 }
 
 /// Where a message stands in a group stream.
@@ -556,6 +575,7 @@ impl DataMessage {
       protobuf_frame: OnceLock::new(),
       expires_at: None,
       stream: None,
+      mqtt: None,
     }
   }
 
@@ -578,6 +598,11 @@ impl DataMessage {
 
   pub fn with_metadata(mut self, metadata: Vec<(String, String)>) -> Self {
     self.metadata = metadata;
+    self
+  }
+
+  pub fn with_mqtt(mut self, origin: MqttOrigin) -> Self {
+    self.mqtt = Some(Box::new(origin));
     self
   }
 

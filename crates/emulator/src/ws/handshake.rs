@@ -3,6 +3,7 @@
 
 use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use webpubsub_protocol::client_protocol::ClientProtocol;
 use webpubsub_protocol::jwt::{JwtError, VerifiedClaims};
 use webpubsub_protocol::names;
 
@@ -145,6 +146,43 @@ fn last<'a>(query: &'a Query, name: &str) -> Option<&'a str> {
     .map(|(_, value)| value.as_str())
 }
 
+impl NewClient {
+  /// The client a token admits on the `protocol`'s endpoint of the hub named `hub_in_url` (as the URL
+  /// spells it): from `access_token` or an `Authorization: Bearer` header.
+  pub fn authorize(
+    state: &EmulatorState,
+    protocol: ClientProtocol,
+    hub_in_url: &str,
+    query: &Query,
+    headers: &HeaderMap,
+  ) -> Result<NewClient, HandshakeError> {
+    let authorization = headers
+      .get(header::AUTHORIZATION)
+      .and_then(|v| v.to_str().ok());
+    let token = last(query, "access_token")
+      .filter(|token| !token.is_empty())
+      .or_else(|| auth::bearer_token(authorization))
+      .ok_or(HandshakeError::Unauthorized(AuthError::Missing))?;
+    let scheme = RequestOrigin::of(state, headers).scheme;
+    let claims: VerifiedClaims =
+      auth::verify_client_token(state, token, protocol, hub_in_url, scheme)?;
+    if claims
+      .groups
+      .iter()
+      .any(|group| names::validate_group(group).is_err())
+    {
+      return Err(HandshakeError::InvalidGroupClaim);
+    }
+    Ok(NewClient {
+      claims: Box::new(claims.claims),
+      user_id: claims.subject,
+      roles: Roles::parse(&claims.roles)?,
+      groups: claims.groups,
+      raw_mode: None,
+    })
+  }
+}
+
 impl Handshake {
   /// Checks an upgrade request. `hub_in_path` is the decoded `{hub}` of `/client/hubs/{hub}`.
   pub fn check(
@@ -183,33 +221,12 @@ impl Handshake {
       });
     }
 
-    let authorization = headers
-      .get(header::AUTHORIZATION)
-      .and_then(|v| v.to_str().ok());
-    let token = last(query, "access_token")
-      .filter(|token| !token.is_empty())
-      .or_else(|| auth::bearer_token(authorization))
-      .ok_or(HandshakeError::Unauthorized(AuthError::Missing))?;
-    let scheme = RequestOrigin::of(state, headers).scheme;
-    let claims: VerifiedClaims = auth::verify_client_token(state, token, &hub_in_url, scheme)?;
-    if claims
-      .groups
-      .iter()
-      .any(|group| names::validate_group(group).is_err())
-    {
-      return Err(HandshakeError::InvalidGroupClaim);
+    let mut client =
+      NewClient::authorize(state, ClientProtocol::Default, &hub_in_url, query, headers)?;
+    if protocol == Negotiated::Raw {
+      client.raw_mode = Some(RawMode::from_query(query)?);
     }
-    let raw_mode = match protocol {
-      Negotiated::Raw => Some(RawMode::from_query(query)?),
-      _ => None,
-    };
-    let intent = Intent::Connect(NewClient {
-      claims: Box::new(claims.claims),
-      user_id: claims.subject,
-      roles: Roles::parse(&claims.roles)?,
-      groups: claims.groups,
-      raw_mode,
-    });
+    let intent = Intent::Connect(client);
     Ok(Handshake {
       hub,
       protocol,

@@ -53,7 +53,7 @@ const READ_BUFFER_BYTES: usize = 4 * 1024;
 const WRITE_BUFFER_BYTES: usize = 4 * 1024;
 
 /// The WebSocket settings of every client transport.
-fn socket_config() -> WebSocketConfig {
+pub(crate) fn socket_config() -> WebSocketConfig {
   WebSocketConfig::default()
     .read_buffer_size(READ_BUFFER_BYTES)
     .write_buffer_size(WRITE_BUFFER_BYTES)

@@ -1,0 +1,238 @@
+// The emulator's MQTT endpoint driven by clients nobody here wrote: the `mqtt` npm client (MQTT 3.1.1 and 5.0) with
+// tokens from @azure/web-pubsub's getClientAccessToken({ clientProtocol: "mqtt" }), next to @azure/web-pubsub-client
+// JSON clients and REST sends; raw `ws` for what no well-behaved client sends.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import { createRequire } from "node:module";
+import { until } from "./helpers/until.mjs";
+
+const require = createRequire(import.meta.url);
+const { startEmulator } = require("../emulator.js");
+const { WebPubSubServiceClient } = require("@azure/web-pubsub");
+const { WebPubSubClient } = require("@azure/web-pubsub-client");
+const mqtt = require("mqtt");
+const WebSocket = require("ws");
+
+const HUB = "devices";
+const BOTH = ["webpubsub.joinLeaveGroup", "webpubsub.sendToGroup"];
+let emulator;
+let service;
+const opened = [];
+
+before(async () => {
+  emulator = await startEmulator({ port: 0 });
+  service = new WebPubSubServiceClient(emulator.connectionString, HUB, { allowInsecureConnection: true });
+});
+
+after(async () => {
+  await Promise.all(opened.map((client) => client.endAsync(true).catch(() => {})));
+  await emulator.close();
+});
+
+/** An `mqtt` client connected with an SDK token; received messages collect in `client.received`. */
+async function connect(clientId, { roles = BOTH, version = 5, userId, options = {} } = {}) {
+  const { url } = await service.getClientAccessToken({ clientProtocol: "mqtt", roles, userId });
+  const client = await mqtt.connectAsync(url, {
+    clientId,
+    protocolVersion: version,
+    reconnectPeriod: 0,
+    connectTimeout: 5_000,
+    ...options,
+  });
+  opened.push(client);
+  client.received = [];
+  client.on("message", (topic, payload, packet) => client.received.push({ topic, payload: payload.toString(), packet }));
+  return client;
+}
+
+const until5s = (condition, what) => until(condition, what, 5_000);
+
+test("MQTT 5 and 3.1.1 clients subscribe and publish to each other at every QoS", async () => {
+  const v5 = await connect("sensor5");
+  const v4 = await connect("sensor4", { version: 4 });
+  const granted5 = await v5.subscribeAsync({ readings: { qos: 2 } });
+  const granted4 = await v4.subscribeAsync({ readings: { qos: 1 } });
+  assert.deepEqual(granted5.map((g) => [g.topic, g.qos]), [["readings", 2]]);
+  assert.deepEqual(granted4.map((g) => [g.topic, g.qos]), [["readings", 1]]);
+  for (const qos of [0, 1, 2]) {
+    await v4.publishAsync("readings", `from 3.1.1 at ${qos}`, { qos });
+    await v5.publishAsync("readings", `from 5 at ${qos}`, { qos, properties: { contentType: "text/plain" } });
+  }
+  await until5s(() => v5.received.length === 6 && v4.received.length === 6, "six messages each");
+  // The received QoS is the smaller of the publication's and the subscription's.
+  assert.deepEqual(
+    v5.received.filter((m) => m.payload.startsWith("from 3.1.1")).map((m) => [m.payload, m.packet.qos]),
+    [["from 3.1.1 at 0", 0], ["from 3.1.1 at 1", 1], ["from 3.1.1 at 2", 2]],
+  );
+  assert.deepEqual(
+    v4.received.filter((m) => m.payload.startsWith("from 5")).map((m) => [m.payload, m.packet.qos]),
+    [["from 5 at 0", 0], ["from 5 at 1", 1], ["from 5 at 2", 1]],
+  );
+  // A 3.1.1 publication has no content type: MQTT 5 receivers see it as binary.
+  assert.equal(v5.received[0].packet.properties?.contentType, "application/octet-stream");
+  assert.equal(v5.received.find((m) => m.payload === "from 5 at 1").packet.properties?.contentType, "text/plain");
+  assert.equal(await service.connectionExists("sensor5"), true);
+  assert.equal(await service.groupExists("readings"), true);
+});
+
+test("REST sends reach MQTT clients: groups on their topic, the rest on $webpubsub/server/messages at QoS 1", async () => {
+  const client = await connect("restTarget", { userId: "alice" });
+  await client.subscribeAsync({ alerts: { qos: 2 } });
+  await service.sendToAll({ kind: "all" });
+  await service.sendToUser("alice", "to alice", { contentType: "text/plain" });
+  await service.sendToConnection("restTarget", new Uint8Array([1, 2, 3]).buffer, { contentType: "application/octet-stream" });
+  await service.group("alerts").sendToAll("group alert", { contentType: "text/plain" });
+  // A REST join acts as a subscription with default options.
+  await service.group("ops").addConnection("restTarget");
+  await service.group("ops").sendToAll({ op: 1 });
+  await until5s(() => client.received.length === 5, "five messages");
+  assert.deepEqual(
+    client.received.map((m) => [m.topic, m.packet.qos, m.packet.properties?.contentType]),
+    [
+      ["$webpubsub/server/messages", 1, "application/json"],
+      ["$webpubsub/server/messages", 1, "text/plain"],
+      ["$webpubsub/server/messages", 1, "application/octet-stream"],
+      ["alerts", 1, "text/plain"],
+      ["ops", 1, "application/json"],
+    ],
+  );
+  assert.equal(client.received[0].payload, '{"kind":"all"}');
+  assert.deepEqual([...Buffer.from(client.received[2].packet.payload)], [1, 2, 3]);
+});
+
+test("MQTT and Web PubSub JSON clients in one group convert content types both ways", async () => {
+  const device = await connect("bridge");
+  await device.subscribeAsync("room");
+  const { url } = await service.getClientAccessToken({ roles: BOTH });
+  const web = new WebPubSubClient(url);
+  const webReceived = [];
+  web.on("group-message", (e) => webReceived.push([e.message.dataType, e.message.data]));
+  await web.start();
+  await web.joinGroup("room");
+  await device.publishAsync("room", JSON.stringify({ t: 21 }), { qos: 1, properties: { contentType: "application/json" } });
+  await device.publishAsync("room", "plain", { qos: 1, properties: { contentType: "text/plain" } });
+  await device.publishAsync("room", Buffer.from([9, 8]), { qos: 1 });
+  await web.sendToGroup("room", "hello device", "text");
+  await web.sendToGroup("room", { json: true }, "json");
+  await until5s(() => webReceived.length === 5 && device.received.length === 5, "five messages each");
+  web.stop();
+  assert.deepEqual(webReceived.slice(0, 2), [
+    ["json", { t: 21 }],
+    ["text", "plain"],
+  ]);
+  assert.equal(webReceived[2][0], "binary");
+  assert.deepEqual([...new Uint8Array(webReceived[2][1])], [9, 8]);
+  const fromWeb = device.received.slice(3).map((m) => [m.payload, m.packet.properties?.contentType, m.packet.qos]);
+  assert.deepEqual(fromWeb, [
+    ["hello device", "text/plain", 0],
+    ['{"json":true}', "application/json", 0],
+  ]);
+});
+
+test("permissions: subscribing and publishing need the roles, refused with MQTT 5 reason codes", async () => {
+  const limited = await connect("limited", { roles: ["webpubsub.joinLeaveGroup.mine", "webpubsub.sendToGroup.mine"] });
+  // mqtt.js rejects a SUBACK with any refusal, and hands over the packet.
+  const refused = await limited
+    .subscribeAsync({ mine: { qos: 1 }, other: { qos: 1 }, "wild/#": { qos: 0 }, "$share/g/t": { qos: 0 } })
+    .catch((error) => error);
+  assert.deepEqual(refused.packet.granted, [1, 0x87, 0xa2, 0x9e]);
+  const listener = await connect("listener");
+  await listener.subscribeAsync("other");
+  await assert.rejects(limited.publishAsync("other", "nope", { qos: 1 }), /Not authorized|135/i);
+  await limited.publishAsync("mine", "yes", { qos: 1 });
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(listener.received, []);
+  // A grant by REST opens the group.
+  await service.grantPermission("limited", "sendToGroup", { targetName: "other" });
+  await limited.publishAsync("other", "granted", { qos: 1 });
+  await until5s(() => listener.received.length === 1, "the granted publication");
+});
+
+test("connection refusals: token, client id, protocol level, keep-alive", async () => {
+  const { url } = await service.getClientAccessToken({ clientProtocol: "mqtt" });
+  // A token for the other endpoint is refused before the upgrade.
+  const { url: wrongAudience } = await service.getClientAccessToken();
+  const mqttUrl = new URL(url);
+  mqttUrl.searchParams.set("access_token", new URL(wrongAudience).searchParams.get("access_token"));
+  const refusedUpgrade = new WebSocket(mqttUrl.toString(), "mqtt");
+  const [, response] = await once(refusedUpgrade, "unexpected-response");
+  assert.equal(response.statusCode, 401);
+  refusedUpgrade.on("error", () => {});
+  refusedUpgrade.terminate();
+  await assert.rejects(mqtt.connectAsync(mqttUrl.toString(), { reconnectPeriod: 0 }, false), /Couldn't connect/);
+  await assert.rejects(
+    mqtt.connectAsync(url, { clientId: "bad-id!", protocolVersion: 5, reconnectPeriod: 0 }),
+    /Client Identifier not valid|133/i,
+  );
+  await assert.rejects(
+    mqtt.connectAsync(url, { clientId: "bad-id!", protocolVersion: 4, reconnectPeriod: 0 }),
+    /Identifier rejected/i,
+  );
+  // MQTT 3.1 (level 3): the 3.1.1 refusal "unacceptable protocol version".
+  const raw = new WebSocket(url, "mqtt");
+  await once(raw, "open");
+  const name = Buffer.from("MQIsdp");
+  const body = Buffer.concat([Buffer.from([0, name.length]), name, Buffer.from([3, 2, 0, 60, 0, 1, 0x61])]);
+  raw.send(Buffer.concat([Buffer.from([0x10, body.length]), body]));
+  const [answer] = await once(raw, "message");
+  assert.deepEqual([...answer], [0x20, 2, 0, 1]);
+  await once(raw, "close");
+  // MQTT 3.1.1 with keep-alive 0 (never) is closed; MQTT 5 gets a Server Keep Alive.
+  const lazy = new WebSocket(url, "mqtt");
+  await once(lazy, "open");
+  lazy.send(Buffer.from([0x10, 17, 0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 2, 0, 0, 0, 5, 0x6c, 0x61, 0x7a, 0x79, 0x34]));
+  const [code, why] = await once(lazy, "close");
+  assert.deepEqual([code, why.toString()], [1008, "The MQTT 3.1.1 keep-alive must be 1 to 180 seconds."]);
+  const v5 = await mqtt.connectAsync(url, { clientId: "lazy5", protocolVersion: 5, keepalive: 0, reconnectPeriod: 0 });
+  opened.push(v5);
+  assert.equal(v5.connackPacket?.properties?.serverKeepAlive ?? v5.options.keepalive, 180);
+  // An empty MQTT 5 client id is assigned one.
+  const anonymous = await mqtt.connectAsync(url, { clientId: "", protocolVersion: 5, reconnectPeriod: 0, clean: true });
+  opened.push(anonymous);
+  const assigned = anonymous.connackPacket?.properties?.assignedClientIdentifier;
+  assert.match(assigned, /^[0-9a-f]{32}$/);
+  assert.equal(await service.connectionExists(assigned), true);
+});
+
+test("the service ends connections with a DISCONNECT reason: closeConnection, a takeover, a QoS 2 flood", async () => {
+  const closed = await connect("toClose");
+  const disconnect = once(closed, "disconnect");
+  await service.closeConnection("toClose", { reason: "maintenance" });
+  const [packet] = await disconnect;
+  assert.equal(packet.reasonCode, 0x98);
+  assert.equal(packet.properties?.reasonString, "maintenance");
+
+  const first = await connect("twin");
+  const takenOver = once(first, "disconnect");
+  const second = await connect("twin");
+  assert.equal((await takenOver)[0].reasonCode, 0x8e);
+  assert.equal(await service.connectionExists("twin"), true);
+  await second.subscribeAsync("twins");
+  await service.group("twins").sendToAll("still here", { contentType: "text/plain" });
+  await until5s(() => second.received.length === 1, "the new connection's message");
+
+  // QoS 2 publications without PUBREL, past the receive maximum the CONNACK announced.
+  const { url } = await service.getClientAccessToken({ clientProtocol: "mqtt", roles: BOTH });
+  const raw = new WebSocket(url, "mqtt");
+  await once(raw, "open");
+  const connectPacket = Buffer.from([0x10, 18, 0, 4, 0x4d, 0x51, 0x54, 0x54, 5, 2, 0, 60, 0, 0, 5, 0x66, 0x6c, 0x6f, 0x6f, 0x64]);
+  raw.send(connectPacket);
+  const [connack] = await once(raw, "message");
+  assert.equal(connack[0], 0x20);
+  assert.equal(connack[3], 0);
+  const frames = [];
+  raw.on("message", (data) => frames.push(Buffer.from(data)));
+  const topic = Buffer.from("flood");
+  for (let pkid = 1; pkid <= 101; pkid++) {
+    const body = Buffer.concat([Buffer.from([0, topic.length]), topic, Buffer.from([pkid >> 8, pkid & 0xff, 0]), Buffer.from("x")]);
+    raw.send(Buffer.concat([Buffer.from([0x34, body.length]), body]));
+  }
+  await once(raw, "close");
+  const last = frames.at(-1);
+  assert.equal(last[0], 0xe0, "a DISCONNECT packet");
+  assert.equal(last[2], 0x93, "receive maximum exceeded");
+  // Everyone else is unaffected.
+  await service.group("twins").sendToAll("after the flood", { contentType: "text/plain" });
+  await until5s(() => second.received.length === 2, "a message after the flood");
+});

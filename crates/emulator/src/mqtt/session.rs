@@ -1,0 +1,813 @@
+//! One MQTT connection: its CONNECT, then its packets and the hub's messages until it ends.
+//!
+//! The connection is registered in its hub under its client id like any other client, so REST
+//! calls, permissions and group fan-out treat it the same way; what is MQTT's own lives here:
+//! subscription options (granted QoS, no-local, subscription identifier), packet identifiers and
+//! the QoS 1 / 2 handshakes in both directions, keep-alive, and flow control (the client's receive
+//! maximum bounds the publications awaiting its acknowledgement; the hub's queue waits meanwhile).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use tokio_tungstenite::tungstenite::Message;
+use webpubsub_protocol::names;
+use webpubsub_protocol::payload::ContentKind;
+
+use super::packet::{
+  self, reason, ConnAckProperties, Connect, DecodeError, Incoming, Outgoing, Publish,
+  PublishProperties, Subscribe, Version,
+};
+use crate::roles::GroupAction;
+use crate::state::{
+  Connection, ConnectionInit, DataMessage, Hub, MessageSource, MqttOrigin, Outbound, Selection,
+  SharedState,
+};
+use crate::trace::{Category, Level, TraceRecord};
+use crate::ws::connection::{close_code, close_socket};
+use crate::ws::handshake::NewClient;
+use crate::ws::socket::WebSocket;
+
+/// Largest packet a client may send (the service's message size limit); announced in CONNACK.
+pub const MAX_PACKET_BYTES: usize = 1024 * 1024;
+/// QoS 1 and 2 publications a client may have unacknowledged towards the service; announced in
+/// CONNACK (MQTT 5); a client that exceeds it is disconnected.
+pub const RECEIVE_MAXIMUM: u16 = 100;
+/// Publications the service leaves unacknowledged towards a client that names no receive maximum.
+const DEFAULT_CLIENT_RECEIVE_MAXIMUM: u16 = 100;
+/// How long a new connection has to send its CONNECT.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The keep-alive range the service accepts (MQTT 3.1.1) or imposes (MQTT 5, as Server Keep Alive).
+const KEEP_ALIVE_SECONDS: std::ops::RangeInclusive<u16> = 1..=180;
+/// QoS of the service's own sends (REST), and of subscriptions made by REST or token groups.
+const SERVICE_QOS: u8 = 1;
+/// The topic of REST sends to all, to a user or to a connection.
+pub const SERVER_MESSAGES_TOPIC: &str = "$webpubsub/server/messages";
+/// Topics under this prefix are the service's own.
+const RESERVED_PREFIX: &str = "$webpubsub/";
+const MAX_CLIENT_ID_CHARS: usize = 128;
+
+/// A subscription's options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Subscription {
+  qos: u8,
+  no_local: bool,
+  id: Option<usize>,
+}
+
+/// An outbound QoS 1 / 2 publication awaiting the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Inflight {
+  /// Waiting for PUBACK (QoS 1) or PUBREC (QoS 2).
+  Sent { qos: u8 },
+  /// QoS 2: PUBREL sent, waiting for PUBCOMP.
+  Released,
+}
+
+/// Why a connection ends.
+enum Ending {
+  /// The client sent DISCONNECT.
+  Disconnected,
+  /// The transport closed or failed.
+  Gone,
+  /// The service ends it: an MQTT 5 DISCONNECT with this reason code first, then a close.
+  Refused { code: u8, reason: String },
+}
+
+/// Runs one MQTT connection to its end.
+pub async fn run(
+  state: SharedState,
+  hub_name: String,
+  client: NewClient,
+  mut socket: WebSocket,
+  ip: Option<String>,
+) {
+  let mut buf = BytesMut::new();
+  let connect =
+    match tokio::time::timeout(CONNECT_TIMEOUT, read_connect(&mut socket, &mut buf)).await {
+      Ok(Ok(connect)) => connect,
+      Ok(Err(refusal)) => {
+        refuse_connect(socket, refusal, &state).await;
+        return;
+      }
+      Err(_) => {
+        let close = Some((
+          close_code::POLICY_VIOLATION,
+          "No MQTT CONNECT packet arrived in time.",
+        ));
+        close_socket(socket, close, &state.hard_stop).await;
+        return;
+      }
+    };
+  let version = connect.version;
+  let (client_id, assigned) = match client_id(&connect) {
+    Ok(id) => id,
+    Err(()) => {
+      let refusal = ConnectRefusal::Code(version, reason::CLIENT_IDENTIFIER_NOT_VALID);
+      refuse_connect(socket, refusal, &state).await;
+      return;
+    }
+  };
+  let keep_alive = match (version, KEEP_ALIVE_SECONDS.contains(&connect.keep_alive)) {
+    (_, true) => connect.keep_alive,
+    // 0 (no keep-alive) and longer periods become the longest the service allows.
+    (Version::V5, false) => *KEEP_ALIVE_SECONDS.end(),
+    (Version::V311, false) => {
+      let reason = "The MQTT 3.1.1 keep-alive must be 1 to 180 seconds.";
+      close_socket(
+        socket,
+        Some((close_code::POLICY_VIOLATION, reason)),
+        &state.hard_stop,
+      )
+      .await;
+      return;
+    }
+  };
+
+  let hub = state.hubs.hub(&hub_name);
+  // A client connecting with the id of a live connection takes its place.
+  if let Some(previous) = hub.connection(&client_id) {
+    previous.close_immediately(close_code::POLICY_VIOLATION, "SessionTakenOver");
+    hub.remove_if_current(&previous);
+  }
+  let (conn, mut outbound) = Connection::new(ConnectionInit {
+    max_queued_bytes: state.config.max_queued_bytes,
+    id: client_id,
+    hub: hub.name().to_owned(),
+    user_id: client.user_id,
+    protocol: Some(super::MQTT_SUBPROTOCOL.to_owned()),
+    roles: client.roles,
+  });
+  hub.add_connection(conn.clone());
+  for group in &client.groups {
+    hub.join_group(&conn.id, group);
+  }
+
+  let properties = ConnAckProperties {
+    assigned_client_id: assigned.then(|| conn.id.clone()),
+    server_keep_alive: (keep_alive != connect.keep_alive).then_some(keep_alive),
+    receive_maximum: Some(RECEIVE_MAXIMUM),
+    maximum_packet_size: u32::try_from(MAX_PACKET_BYTES).ok(),
+    reason: None,
+    user_properties: Vec::new(),
+  };
+  let connack = Outgoing::ConnAck {
+    session_present: false,
+    code: reason::SUCCESS,
+    properties,
+  };
+  let mut session = Session {
+    state: state.clone(),
+    hub: hub.clone(),
+    conn: conn.clone(),
+    version,
+    subscriptions: HashMap::new(),
+    inflight: HashMap::new(),
+    next_pkid: 1,
+    client_receive_maximum: connect
+      .receive_maximum
+      .unwrap_or(DEFAULT_CLIENT_RECEIVE_MAXIMUM)
+      .max(1),
+    awaiting_release: HashSet::new(),
+    out: BytesMut::new(),
+  };
+  let mut record = session.record(
+    Level::Information,
+    "ConnectionStarted",
+    "The MQTT client connected.".to_owned(),
+  );
+  record.ip = ip;
+  state.tracer.record(record);
+
+  session.queue(connack);
+  let ending = match session.flush(&mut socket).await {
+    Ok(()) => {
+      session
+        .serve(&mut socket, &mut buf, &mut outbound, keep_alive)
+        .await
+    }
+    Err(()) => Ending::Gone,
+  };
+  hub.remove_if_current(&conn);
+  session.end(socket, ending).await;
+}
+
+/// Why a CONNECT is refused.
+enum ConnectRefusal {
+  /// A CONNACK with this code (MQTT 5 numbering), then close.
+  Code(Version, u8),
+  /// Close without CONNACK: the bytes are not an MQTT CONNECT.
+  Close(String),
+}
+
+async fn read_connect(
+  socket: &mut WebSocket,
+  buf: &mut BytesMut,
+) -> Result<Box<Connect>, ConnectRefusal> {
+  loop {
+    match packet::connect_level(buf) {
+      Ok(Some(level)) => {
+        let version = match level {
+          4 => Version::V311,
+          5 => Version::V5,
+          // Level 3 (MQTT 3.1) and unknown levels get the 3.1.1 refusal every version understands.
+          _ => {
+            return Err(ConnectRefusal::Code(
+              Version::V311,
+              reason::UNSUPPORTED_PROTOCOL_VERSION,
+            ))
+          }
+        };
+        match packet::decode(buf, version, MAX_PACKET_BYTES) {
+          Ok(Some(Incoming::Connect(connect))) => return Ok(connect),
+          Ok(Some(_)) => {
+            return Err(ConnectRefusal::Close(
+              "The first packet must be CONNECT.".to_owned(),
+            ))
+          }
+          Ok(None) => {}
+          Err(error) => return Err(ConnectRefusal::Code(version, decode_refusal(&error))),
+        }
+      }
+      Ok(None) => {}
+      Err(DecodeError::UnsupportedProtocol(_)) => {
+        return Err(ConnectRefusal::Code(
+          Version::V311,
+          reason::UNSUPPORTED_PROTOCOL_VERSION,
+        ))
+      }
+      Err(error) => return Err(ConnectRefusal::Close(error.to_string())),
+    }
+    if buf.len() > MAX_PACKET_BYTES {
+      return Err(ConnectRefusal::Close(
+        "The CONNECT packet is too large.".to_owned(),
+      ));
+    }
+    match socket.recv().await {
+      Some(Ok(Message::Binary(bytes))) => buf.extend_from_slice(&bytes),
+      Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+      Some(Ok(_)) => {
+        return Err(ConnectRefusal::Close(
+          "MQTT packets travel in binary frames.".to_owned(),
+        ))
+      }
+      Some(Err(_)) | None => return Err(ConnectRefusal::Close(String::new())),
+    }
+  }
+}
+
+fn decode_refusal(error: &DecodeError) -> u8 {
+  match error {
+    DecodeError::UnsupportedProtocol(_) => reason::UNSUPPORTED_PROTOCOL_VERSION,
+    DecodeError::TooLarge(_) => reason::PACKET_TOO_LARGE,
+    DecodeError::Malformed(_) => reason::MALFORMED_PACKET,
+  }
+}
+
+async fn refuse_connect(mut socket: WebSocket, refusal: ConnectRefusal, state: &SharedState) {
+  let close = match refusal {
+    ConnectRefusal::Code(version, code) => {
+      let mut out = BytesMut::new();
+      let connack = Outgoing::ConnAck {
+        session_present: false,
+        code,
+        properties: ConnAckProperties::default(),
+      };
+      packet::encode(connack, version, &mut out);
+      let _ = socket.send(Message::Binary(out.freeze())).await;
+      None
+    }
+    ConnectRefusal::Close(reason) if reason.is_empty() => None,
+    ConnectRefusal::Close(reason) => Some(reason),
+  };
+  let close = close
+    .as_deref()
+    .map(|reason| (close_code::POLICY_VIOLATION, reason));
+  close_socket(socket, close, &state.hard_stop).await;
+}
+
+/// The connection id: the client id, or one the service assigns when it is empty (allowed in
+/// MQTT 5, and in 3.1.1 with a clean session). `Err` for an id the service does not accept.
+fn client_id(connect: &Connect) -> Result<(String, bool), ()> {
+  let id = &connect.client_id;
+  if id.is_empty() {
+    return match (connect.version, connect.clean_start) {
+      (Version::V311, false) => Err(()),
+      _ => Ok((crate::state::new_connection_id(), true)),
+    };
+  }
+  let valid = id.len() <= MAX_CLIENT_ID_CHARS && id.bytes().all(|b| b.is_ascii_alphanumeric());
+  if valid {
+    Ok((id.clone(), false))
+  } else {
+    Err(())
+  }
+}
+
+/// The MQTT 5 content type of a payload kind, and back (absent: binary, as for 3.1.1 clients).
+fn content_type(kind: ContentKind) -> &'static str {
+  match kind {
+    ContentKind::Json => "application/json",
+    ContentKind::Text => "text/plain",
+    ContentKind::Binary => "application/octet-stream",
+    ContentKind::Protobuf => "application/x-protobuf",
+  }
+}
+
+fn payload_kind(content_type: Option<&str>) -> ContentKind {
+  let essence = content_type
+    .and_then(|ct| ct.split(';').next())
+    .map(|ct| ct.trim().to_ascii_lowercase());
+  match essence.as_deref() {
+    Some("application/json") => ContentKind::Json,
+    Some("text/plain") => ContentKind::Text,
+    Some("application/x-protobuf") => ContentKind::Protobuf,
+    _ => ContentKind::Binary,
+  }
+}
+
+struct Session {
+  state: SharedState,
+  hub: Arc<Hub>,
+  conn: Arc<Connection>,
+  version: Version,
+  subscriptions: HashMap<String, Subscription>,
+  inflight: HashMap<u16, Inflight>,
+  next_pkid: u16,
+  client_receive_maximum: u16,
+  /// Inbound QoS 2 publications delivered and waiting for the client's PUBREL.
+  awaiting_release: HashSet<u16>,
+  /// Encoded packets not yet written.
+  out: BytesMut,
+}
+
+impl Session {
+  fn record(&self, level: Level, event: &'static str, message: String) -> TraceRecord {
+    let mut record = TraceRecord::new(Category::Connectivity, level, event, message)
+      .hub(&self.conn.hub)
+      .connection(&self.conn.id, self.conn.user_id.as_deref());
+    record.subprotocol = self.conn.protocol.clone();
+    record
+  }
+
+  fn queue(&mut self, packet: Outgoing) {
+    packet::encode(packet, self.version, &mut self.out);
+  }
+
+  async fn flush(&mut self, socket: &mut WebSocket) -> Result<(), ()> {
+    if self.out.is_empty() {
+      return Ok(());
+    }
+    let bytes = self.out.split().freeze();
+    socket.send(Message::Binary(bytes)).await.map_err(|_| ())
+  }
+
+  async fn serve(
+    &mut self,
+    socket: &mut WebSocket,
+    buf: &mut BytesMut,
+    outbound: &mut tokio::sync::mpsc::Receiver<Outbound>,
+    keep_alive: u16,
+  ) -> Ending {
+    // The client must send something within one and a half keep-alive periods.
+    let grace = Duration::from_millis(u64::from(keep_alive) * 1500);
+    let mut deadline = Instant::now() + grace;
+    let closed_by_service = self.conn.closed_by_service().clone();
+    loop {
+      // Packets already read come first.
+      loop {
+        match packet::decode(buf, self.version, MAX_PACKET_BYTES) {
+          Ok(Some(incoming)) => {
+            deadline = Instant::now() + grace;
+            if let Some(ending) = self.handle(incoming) {
+              let _ = self.flush(socket).await;
+              return ending;
+            }
+          }
+          Ok(None) => break,
+          Err(error) => {
+            let _ = self.flush(socket).await;
+            return Ending::Refused {
+              code: decode_refusal(&error),
+              reason: error.to_string(),
+            };
+          }
+        }
+      }
+      if self.flush(socket).await.is_err() {
+        return Ending::Gone;
+      }
+      let window_open = self.inflight.len() < usize::from(self.client_receive_maximum);
+      tokio::select! {
+        frame = socket.recv() => match frame {
+          Some(Ok(Message::Binary(bytes))) => {
+            if buf.len() + bytes.len() > 2 * MAX_PACKET_BYTES {
+              return Ending::Refused { code: reason::PACKET_TOO_LARGE, reason: "The packet is too large.".to_owned() };
+            }
+            buf.extend_from_slice(&bytes);
+          }
+          Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+          Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return Ending::Gone,
+          Some(Ok(_)) => {
+            return Ending::Refused { code: reason::MALFORMED_PACKET, reason: "MQTT packets travel in binary frames.".to_owned() }
+          }
+        },
+        item = outbound.recv(), if window_open => match item {
+          Some(item) => {
+            self.conn.took(&item);
+            match item {
+              Outbound::Data(msg) => self.deliver(&msg),
+              Outbound::Close { reason, .. } => {
+                return Ending::Refused { code: reason::ADMINISTRATIVE_ACTION, reason };
+              }
+            }
+          }
+          None => return Ending::Gone,
+        },
+        () = closed_by_service.cancelled() => {
+          let reason = self.conn.close_status().map(|(_, reason)| reason.clone()).unwrap_or_default();
+          let code = if reason == "SessionTakenOver" { reason::SESSION_TAKEN_OVER } else { reason::ADMINISTRATIVE_ACTION };
+          return Ending::Refused { code, reason };
+        }
+        () = tokio::time::sleep_until(deadline.into()) => {
+          return Ending::Refused { code: reason::KEEP_ALIVE_TIMEOUT, reason: "The client sent nothing within one and a half keep-alive periods.".to_owned() };
+        }
+        () = self.state.hard_stop.cancelled() => {
+          return Ending::Refused { code: reason::SERVER_SHUTTING_DOWN, reason: "The emulator is shutting down.".to_owned() };
+        }
+      }
+    }
+  }
+
+  /// Handles one packet; `Some` when it ends the connection.
+  fn handle(&mut self, incoming: Incoming) -> Option<Ending> {
+    match incoming {
+      Incoming::Publish(publish) => return self.publish(publish),
+      Incoming::PubAck(pkid) => {
+        if self.inflight.get(&pkid) == Some(&Inflight::Sent { qos: 1 }) {
+          self.inflight.remove(&pkid);
+        }
+      }
+      Incoming::PubRec(pkid) => {
+        if self.inflight.get(&pkid) == Some(&Inflight::Sent { qos: 2 }) {
+          self.inflight.insert(pkid, Inflight::Released);
+        }
+        self.queue(Outgoing::PubRel { pkid });
+      }
+      Incoming::PubComp(pkid) => {
+        if self.inflight.get(&pkid) == Some(&Inflight::Released) {
+          self.inflight.remove(&pkid);
+        }
+      }
+      Incoming::PubRel(pkid) => {
+        self.awaiting_release.remove(&pkid);
+        self.queue(Outgoing::PubComp { pkid });
+      }
+      Incoming::Subscribe(subscribe) => self.subscribe(subscribe),
+      Incoming::Unsubscribe { pkid, filters } => {
+        let codes = filters
+          .iter()
+          .map(|filter| self.unsubscribe(filter))
+          .collect();
+        self.queue(Outgoing::UnsubAck { pkid, codes });
+      }
+      Incoming::PingReq => self.queue(Outgoing::PingResp),
+      Incoming::Disconnect(_) => return Some(Ending::Disconnected),
+      Incoming::Connect(_) => {
+        return Some(Ending::Refused {
+          code: reason::PROTOCOL_ERROR,
+          reason: "A second CONNECT on one connection.".to_owned(),
+        })
+      }
+      Incoming::Unexpected(name) => {
+        return Some(Ending::Refused {
+          code: reason::PROTOCOL_ERROR,
+          reason: format!("A client does not send {name}."),
+        })
+      }
+    }
+    None
+  }
+
+  fn subscribe(&mut self, subscribe: Subscribe) {
+    let mut codes = Vec::with_capacity(subscribe.filters.len());
+    for filter in subscribe.filters {
+      let topic = filter.filter;
+      let code = if topic.starts_with("$share/") {
+        reason::SHARED_SUBSCRIPTIONS_NOT_SUPPORTED
+      } else if topic.contains(['#', '+']) {
+        reason::WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED
+      } else if names::validate_group(&topic).is_err() || topic.starts_with(RESERVED_PREFIX) {
+        reason::TOPIC_FILTER_INVALID
+      } else if !self.conn.allows(GroupAction::JoinLeave, &topic) {
+        reason::NOT_AUTHORIZED
+      } else {
+        let qos = filter.qos.min(2);
+        self.hub.join_group(&self.conn.id, &topic);
+        let subscription = Subscription {
+          qos,
+          no_local: filter.no_local,
+          id: subscribe.subscription_id,
+        };
+        self.subscriptions.insert(topic.clone(), subscription);
+        let record = self
+          .record(
+            Level::Information,
+            "GroupJoined",
+            "The MQTT client subscribed to a topic.".to_owned(),
+          )
+          .group(&topic);
+        self.state.tracer.record(record);
+        qos
+      };
+      codes.push(code);
+    }
+    self.queue(Outgoing::SubAck {
+      pkid: subscribe.pkid,
+      codes,
+    });
+  }
+
+  fn unsubscribe(&mut self, topic: &str) -> u8 {
+    if names::validate_group(topic).is_err() || topic.contains(['#', '+']) {
+      return reason::TOPIC_FILTER_INVALID;
+    }
+    if !self.conn.allows(GroupAction::JoinLeave, topic) {
+      return reason::NOT_AUTHORIZED;
+    }
+    self.subscriptions.remove(topic);
+    if !self.conn.in_group(topic) {
+      return reason::NO_SUBSCRIPTION_EXISTED;
+    }
+    self.hub.leave_group(&self.conn.id, topic);
+    let record = self
+      .record(
+        Level::Information,
+        "GroupLeft",
+        "The MQTT client unsubscribed from a topic.".to_owned(),
+      )
+      .group(topic);
+    self.state.tracer.record(record);
+    reason::SUCCESS
+  }
+
+  fn publish(&mut self, publish: Publish) -> Option<Ending> {
+    let topic = &publish.topic;
+    if publish.properties.topic_alias.is_some() {
+      return Some(Ending::Refused {
+        code: reason::TOPIC_ALIAS_INVALID,
+        reason: "Topic aliases are not supported.".to_owned(),
+      });
+    }
+    if publish.retain && self.version == Version::V5 {
+      return Some(Ending::Refused {
+        code: reason::RETAIN_NOT_SUPPORTED,
+        reason: "Retained messages are not supported.".to_owned(),
+      });
+    }
+    if topic.contains(['#', '+']) || names::validate_group(topic).is_err() {
+      return Some(Ending::Refused {
+        code: reason::TOPIC_NAME_INVALID,
+        reason: format!("'{topic}' is not a topic name."),
+      });
+    }
+    let qos = publish.qos;
+    if qos == 2 && self.awaiting_release.contains(&publish.pkid) {
+      // A resent QoS 2 publication already delivered: acknowledge it again, deliver it once.
+      self.queue(Outgoing::PubRec {
+        pkid: publish.pkid,
+        code: reason::SUCCESS,
+      });
+      return None;
+    }
+    if qos == 2 && self.awaiting_release.len() >= usize::from(RECEIVE_MAXIMUM) {
+      return Some(Ending::Refused {
+        code: reason::RECEIVE_MAXIMUM_EXCEEDED,
+        reason: format!("More than {RECEIVE_MAXIMUM} QoS 2 publications await their PUBREL."),
+      });
+    }
+    let allowed = !topic.starts_with(RESERVED_PREFIX) && self.conn.allows(GroupAction::Send, topic);
+    let code = if allowed {
+      self.send_to_group(&publish);
+      reason::SUCCESS
+    } else {
+      let record = self
+        .record(
+          Level::Warning,
+          "GroupMessageRefused",
+          format!("The MQTT client may not publish to '{topic}'."),
+        )
+        .group(topic);
+      self.state.tracer.record(record);
+      reason::NOT_AUTHORIZED
+    };
+    match qos {
+      1 => self.queue(Outgoing::PubAck {
+        pkid: publish.pkid,
+        code,
+      }),
+      2 => {
+        if code == reason::SUCCESS {
+          self.awaiting_release.insert(publish.pkid);
+        }
+        self.queue(Outgoing::PubRec {
+          pkid: publish.pkid,
+          code,
+        });
+      }
+      _ => {}
+    }
+    None
+  }
+
+  fn send_to_group(&self, publish: &Publish) {
+    let group = publish.topic.clone();
+    let properties = &publish.properties;
+    let kind = payload_kind(properties.content_type.as_deref());
+    let source = MessageSource::Group {
+      group: group.clone(),
+      from_user_id: self.conn.user_id.clone(),
+    };
+    let ttl = properties.message_expiry_interval.map_or(0, u64::from);
+    let msg = DataMessage::new(kind, publish.payload.clone(), source)
+      .with_sender(self.conn.id.clone())
+      .with_ttl_seconds(ttl)
+      .with_mqtt(MqttOrigin {
+        qos: publish.qos,
+        properties: properties.clone(),
+      });
+    let recipients = self
+      .hub
+      .send_to_group(&group, &Arc::new(msg), Selection::default(), None);
+    let mut record = self
+      .record(
+        Level::Information,
+        "GroupMessageSent",
+        format!("The MQTT client published to '{group}'."),
+      )
+      .group(&group);
+    record.category = Category::Messaging;
+    record.recipients = Some(recipients);
+    self.state.tracer.record(record);
+  }
+
+  /// Queues the PUBLISH of a hub message, unless it is the client's own on a no-local subscription.
+  fn deliver(&mut self, msg: &DataMessage) {
+    if msg.is_expired() {
+      return;
+    }
+    let (topic, subscription) = match &msg.source {
+      MessageSource::Group { group, .. } => {
+        (group.as_str(), self.subscriptions.get(group).copied())
+      }
+      MessageSource::Server => (SERVER_MESSAGES_TOPIC, None),
+    };
+    if subscription.is_some_and(|s| s.no_local)
+      && msg.sender.as_deref() == Some(self.conn.id.as_str())
+    {
+      return;
+    }
+    let sent_qos = msg.mqtt.as_ref().map_or(SERVICE_QOS, |origin| origin.qos);
+    let granted = subscription.map_or(SERVICE_QOS, |s| s.qos);
+    let qos = sent_qos.min(granted);
+    let pkid = if qos > 0 { self.allocate_pkid() } else { 0 };
+    if qos > 0 {
+      self.inflight.insert(pkid, Inflight::Sent { qos });
+    }
+    let mut properties = match (&msg.mqtt, self.version) {
+      (_, Version::V311) => PublishProperties::default(),
+      (Some(origin), Version::V5) => PublishProperties {
+        topic_alias: None,
+        subscription_identifiers: Vec::new(),
+        ..origin.properties.clone()
+      },
+      (None, Version::V5) => PublishProperties::default(),
+    };
+    if self.version == Version::V5 {
+      if properties.content_type.is_none() {
+        properties.content_type = Some(content_type(msg.kind).to_owned());
+      }
+      properties.message_expiry_interval = msg.expires_at.map(|at| {
+        u32::try_from(
+          at.saturating_duration_since(Instant::now())
+            .as_secs()
+            .max(1),
+        )
+        .unwrap_or(u32::MAX)
+      });
+      properties.subscription_identifiers = subscription.and_then(|s| s.id).into_iter().collect();
+    }
+    self.queue(Outgoing::Publish(Publish {
+      dup: false,
+      qos,
+      retain: false,
+      topic: topic.to_owned(),
+      pkid,
+      payload: msg.data.clone(),
+      properties,
+    }));
+  }
+
+  /// A packet identifier not in use by an outbound publication.
+  fn allocate_pkid(&mut self) -> u16 {
+    loop {
+      let pkid = self.next_pkid;
+      self.next_pkid = self.next_pkid.checked_add(1).unwrap_or(1);
+      if !self.inflight.contains_key(&pkid) {
+        return pkid;
+      }
+    }
+  }
+
+  async fn end(mut self, mut socket: WebSocket, ending: Ending) {
+    let (level, event, message, close) = match ending {
+      Ending::Disconnected => (
+        Level::Information,
+        "ConnectionEnded",
+        "The MQTT client disconnected.".to_owned(),
+        None,
+      ),
+      Ending::Gone => (
+        Level::Warning,
+        "ConnectionAborted",
+        "The connection's transport was lost.".to_owned(),
+        None,
+      ),
+      Ending::Refused { code, reason } => {
+        self.queue(Outgoing::Disconnect {
+          code,
+          reason: Some(reason.clone()).filter(|r| !r.is_empty()),
+        });
+        let _ = self.flush(&mut socket).await;
+        let message =
+          format!("The service disconnected the MQTT client with reason code {code:#04x}.");
+        (Level::Warning, "ConnectionEnded", message, Some(reason))
+      }
+    };
+    let mut record = self.record(level, event, message);
+    record.exception = close.clone().filter(|reason| !reason.is_empty());
+    self.state.tracer.record(record);
+    let close = close
+      .as_deref()
+      .map(|reason| (crate::state::CLOSE_NORMAL, reason));
+    close_socket(socket, close, &self.state.hard_stop).await;
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  fn connect(version: Version, client_id: &str, clean_start: bool) -> Connect {
+    Connect {
+      version,
+      client_id: client_id.to_owned(),
+      clean_start,
+      keep_alive: 60,
+      session_expiry_interval: None,
+      receive_maximum: None,
+      maximum_packet_size: None,
+      user_properties: Vec::new(),
+      username: None,
+      password: None,
+      will: None,
+    }
+  }
+
+  #[test]
+  fn client_ids_are_alphanumeric_up_to_128_or_assigned_when_empty() {
+    assert_eq!(
+      client_id(&connect(Version::V5, "device1", true)),
+      Ok(("device1".to_owned(), false))
+    );
+    assert_eq!(
+      client_id(&connect(Version::V311, &"a".repeat(128), false)).map(|(_, a)| a),
+      Ok(false)
+    );
+    assert!(client_id(&connect(Version::V311, &"a".repeat(129), false)).is_err());
+    assert!(client_id(&connect(Version::V5, "with-dash", true)).is_err());
+    assert!(client_id(&connect(Version::V5, "", false))
+      .is_ok_and(|(id, assigned)| assigned && !id.is_empty()));
+    assert!(client_id(&connect(Version::V311, "", true)).is_ok_and(|(_, assigned)| assigned));
+    assert!(client_id(&connect(Version::V311, "", false)).is_err());
+  }
+
+  #[test]
+  fn content_types_map_to_payload_kinds_and_back() {
+    for kind in [
+      ContentKind::Json,
+      ContentKind::Text,
+      ContentKind::Binary,
+      ContentKind::Protobuf,
+    ] {
+      assert_eq!(payload_kind(Some(content_type(kind))), kind);
+    }
+    assert_eq!(
+      payload_kind(Some("application/json; charset=utf-8")),
+      ContentKind::Json
+    );
+    assert_eq!(payload_kind(None), ContentKind::Binary);
+    assert_eq!(payload_kind(Some("image/png")), ContentKind::Binary);
+  }
+}
