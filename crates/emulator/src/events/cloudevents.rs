@@ -37,6 +37,9 @@ pub struct CloudEvent<'a> {
   pub user_id: Option<&'a str>,
   pub subprotocol: Option<&'a str>,
   pub connection_state: Option<&'a str>,
+  /// MQTT connections: the transport's id (in `ce-source` too) and, after `connect`, the session's.
+  pub physical_connection_id: Option<&'a str>,
+  pub session_id: Option<&'a str>,
   /// The host clients used to reach the emulator.
   pub origin: &'a str,
   pub event_id: u64,
@@ -50,10 +53,7 @@ impl CloudEvent<'_> {
     let mut headers = vec![
       ("ce-specversion", SPEC_VERSION.to_owned()),
       ("ce-type", self.kind.ce_type()),
-      (
-        "ce-source",
-        format!("/hubs/{}/client/{}", self.hub, self.connection_id),
-      ),
+      ("ce-source", self.source()),
       ("ce-id", self.event_id.to_string()),
       ("ce-time", rfc3339(self.time)),
       ("ce-awpsversion", AWPS_VERSION.to_owned()),
@@ -67,6 +67,8 @@ impl CloudEvent<'_> {
       ("ce-userId", self.user_id),
       ("ce-subprotocol", self.subprotocol),
       (CONNECTION_STATE_HEADER, self.connection_state),
+      ("ce-physicalConnectionId", self.physical_connection_id),
+      ("ce-sessionId", self.session_id),
     ];
     headers.extend(
       optional
@@ -74,6 +76,18 @@ impl CloudEvent<'_> {
         .filter_map(|(name, value)| value.map(|v| (name, v.to_owned()))),
     );
     headers
+  }
+}
+
+impl CloudEvent<'_> {
+  fn source(&self) -> String {
+    match self.physical_connection_id {
+      Some(physical) => format!(
+        "/hubs/{}/client/{}/{physical}",
+        self.hub, self.connection_id
+      ),
+      None => format!("/hubs/{}/client/{}", self.hub, self.connection_id),
+    }
   }
 }
 
@@ -138,6 +152,8 @@ mod tests {
       user_id: Some("u1"),
       subprotocol: None,
       connection_state: Some("e30="),
+      physical_connection_id: None,
+      session_id: None,
       origin: "localhost:8080",
       event_id: 3,
       signature: "sha256=ab",

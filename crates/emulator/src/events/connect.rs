@@ -32,11 +32,16 @@ pub struct ConnectRequest<'a> {
   pub query: &'a [(String, String)],
   pub headers: &'a HeaderMap,
   pub subprotocols: &'a [String],
+  /// MQTT clients: what their CONNECT packet says (`protocolVersion`, `cleanStart`, `username`,
+  /// `password`, `userProperties`).
+  pub mqtt: Option<Value>,
 }
 
 /// The `connect` request body.
 #[derive(Serialize)]
 struct ConnectBody {
+  #[serde(skip_serializing_if = "Option::is_none")]
+  mqtt: Option<Value>,
   claims: BTreeMap<String, Vec<String>>,
   query: BTreeMap<String, Vec<String>>,
   headers: BTreeMap<String, Vec<String>>,
@@ -53,6 +58,37 @@ struct ConnectAnswer {
   groups: Option<Vec<String>>,
   roles: Option<Vec<String>>,
   subprotocol: Option<String>,
+  mqtt: Option<MqttAnswer>,
+}
+
+/// The `mqtt` part of an answer to an MQTT client's `connect` (success or refusal).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MqttAnswer {
+  /// The CONNACK reason code (MQTT 5) or return code (3.1.1) of a refusal.
+  pub code: Option<i64>,
+  pub reason: Option<String>,
+  #[serde(default)]
+  pub user_properties: Option<Vec<UserProperty>>,
+}
+
+/// One MQTT user property as event bodies write it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserProperty {
+  pub name: String,
+  pub value: String,
+}
+
+/// The `mqtt` part of a refusal's body, when it has one.
+pub fn mqtt_refusal(response: &HandlerResponse) -> MqttAnswer {
+  #[derive(Deserialize)]
+  struct Refusal {
+    mqtt: Option<MqttAnswer>,
+  }
+  serde_json::from_slice::<Refusal>(&response.body)
+    .ok()
+    .and_then(|refusal| refusal.mqtt)
+    .unwrap_or_default()
 }
 
 /// What the handler decided for an accepted connection.
@@ -65,14 +101,16 @@ pub struct ConnectDecision {
   pub roles: Option<Vec<String>>,
   /// One of the offered subprotocols.
   pub subprotocol: Option<String>,
+  /// User properties for an MQTT 5 client's CONNACK.
+  pub mqtt_user_properties: Vec<UserProperty>,
   pub carried: Carried,
 }
 
 /// Why a connection was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
-  #[error("the connect handler rejected the connection with HTTP {0}")]
-  Rejected(StatusCode),
+  #[error("the connect handler rejected the connection with HTTP {}", .0.status)]
+  Rejected(Box<HandlerResponse>),
   #[error("the connect event failed: {0}")]
   Failed(DeliveryError),
   #[error("the connect handler's answer is invalid: {0}")]
@@ -82,7 +120,7 @@ pub enum ConnectError {
 impl IntoResponse for ConnectError {
   fn into_response(self) -> Response {
     match self {
-      ConnectError::Rejected(status) => status.into_response(),
+      ConnectError::Rejected(response) => response.status.into_response(),
       ConnectError::Failed(_) | ConnectError::InvalidAnswer(_) => {
         StatusCode::INTERNAL_SERVER_ERROR.into_response()
       }
@@ -107,8 +145,11 @@ pub async fn connect(
     hub: &info.hub,
     connection_id: &info.connection_id,
     user_id: info.user_id.as_deref(),
-    subprotocol: None,
+    // Unknown for Web PubSub clients until the handler picks one; always `mqtt` for MQTT clients.
+    subprotocol: info.subprotocol.as_deref(),
     connection_state: None,
+    physical_connection_id: info.physical_connection_id.as_deref(),
+    session_id: None,
     origin: &info.origin,
     event_id: 0,
     signature: &signature,
@@ -123,7 +164,7 @@ pub async fn connect(
   };
   let response = match dispatcher.deliver(outgoing).await {
     Ok(response) => response,
-    Err(DeliveryError::Status(status)) => return Err(ConnectError::Rejected(status)),
+    Err(DeliveryError::Status(response)) => return Err(ConnectError::Rejected(response)),
     Err(error) => return Err(ConnectError::Failed(error)),
   };
   decide(response, request.subprotocols)
@@ -156,6 +197,7 @@ fn body(request: &ConnectRequest<'_>) -> ConnectBody {
     }
   }
   ConnectBody {
+    mqtt: request.mqtt.clone(),
     claims,
     query,
     headers,
@@ -208,6 +250,10 @@ fn decide(response: HandlerResponse, offered: &[String]) -> Result<ConnectDecisi
     groups: answer.groups.filter(|groups| !groups.is_empty()),
     roles: answer.roles,
     subprotocol,
+    mqtt_user_properties: answer
+      .mqtt
+      .and_then(|mqtt| mqtt.user_properties)
+      .unwrap_or_default(),
     carried: Carried {
       connection_state: connection_state(&response.headers).flatten(),
       cookies,
@@ -271,8 +317,15 @@ mod tests {
     assert!(decide(response("{", None), &[]).is_err());
     assert!(decide(response(r#"{"groups":[""]}"#, None), &[]).is_err());
     assert!(decide(response(r#"{"subprotocol":"other"}"#, None), &[]).is_err());
+    let mut refusal = response(r#"{"mqtt":{"code":138,"reason":"banned"}}"#, None);
+    refusal.status = StatusCode::UNAUTHORIZED;
+    let mqtt = mqtt_refusal(&refusal);
     assert_eq!(
-      ConnectError::Rejected(StatusCode::UNAUTHORIZED)
+      (mqtt.code, mqtt.reason.as_deref()),
+      (Some(138), Some("banned"))
+    );
+    assert_eq!(
+      ConnectError::Rejected(Box::new(refusal))
         .into_response()
         .status(),
       StatusCode::UNAUTHORIZED
@@ -287,6 +340,8 @@ mod tests {
       user_id: None,
       subprotocol: None,
       origin: "localhost".into(),
+      physical_connection_id: None,
+      session_id: None,
     };
     let claims = json!({"sub": "u", "role": ["a", "b"], "exp": 5});
     let mut headers = HeaderMap::new();
@@ -303,6 +358,7 @@ mod tests {
       query: &query,
       headers: &headers,
       subprotocols: &[],
+      mqtt: None,
     };
     let body = serde_json::to_value(body(&request)).unwrap();
     assert_eq!(

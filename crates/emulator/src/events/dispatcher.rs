@@ -34,8 +34,9 @@ pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 pub enum DeliveryError {
   #[error("no event handler is configured for the event")]
   NoHandler,
-  #[error("the handler answered HTTP {0}")]
-  Status(StatusCode),
+  /// A non-2xx answer, kept whole: the `connect` refusal and MQTT user events read its body.
+  #[error("the handler answered HTTP {}", .0.status)]
+  Status(Box<HandlerResponse>),
   #[error("the request failed: {0}")]
   Transport(String),
   #[error("no response within {}s", EVENT_TIMEOUT.as_secs())]
@@ -48,7 +49,7 @@ pub enum DeliveryError {
   Validation(#[from] ValidationError),
 }
 
-/// A handler's successful (2xx) response.
+/// A handler's response (2xx unless inside [`DeliveryError::Status`]).
 #[derive(Debug)]
 pub struct HandlerResponse {
   pub status: StatusCode,
@@ -167,7 +168,7 @@ impl Dispatcher {
     });
     let status = match result {
       Ok(response) => Some(response.status.as_u16()),
-      Err(DeliveryError::Status(status)) => Some(status.as_u16()),
+      Err(DeliveryError::Status(response)) => Some(response.status.as_u16()),
       Err(_) => None,
     };
     let mut record = TraceRecord::new(Category::Http, level, "EventHandlerCall", message)
@@ -230,9 +231,6 @@ async fn attempt(
     .send();
   let mut response = send.await.map_err(Attempt::from_reqwest)?;
   let status = response.status();
-  if !status.is_success() {
-    return Err(Attempt::Status(status));
-  }
   let mut body = Vec::new();
   while let Some(chunk) = response.chunk().await.map_err(Attempt::from_reqwest)? {
     if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
@@ -240,11 +238,16 @@ async fn attempt(
     }
     body.extend_from_slice(&chunk);
   }
-  Ok(HandlerResponse {
+  let answer = HandlerResponse {
     status,
     headers: response.headers().clone(),
     body: Bytes::from(body),
-  })
+  };
+  if status.is_success() {
+    Ok(answer)
+  } else {
+    Err(Attempt::Status(Box::new(answer)))
+  }
 }
 
 /// An HTTP client for handler URLs (and the crate's tests): rustls with the project's roots
@@ -261,7 +264,7 @@ pub fn http_client() -> Result<reqwest::Client, String> {
 
 /// The outcome of one failed attempt.
 enum Attempt {
-  Status(StatusCode),
+  Status(Box<HandlerResponse>),
   Transient(String),
   Final(DeliveryError),
 }
@@ -269,7 +272,9 @@ enum Attempt {
 impl Attempt {
   fn is_retryable(&self) -> bool {
     match self {
-      Attempt::Status(status) => *status == StatusCode::REQUEST_TIMEOUT || status.is_server_error(),
+      Attempt::Status(response) => {
+        response.status == StatusCode::REQUEST_TIMEOUT || response.status.is_server_error()
+      }
       Attempt::Transient(_) => true,
       Attempt::Final(_) => false,
     }
@@ -287,7 +292,7 @@ impl Attempt {
 impl From<Attempt> for DeliveryError {
   fn from(attempt: Attempt) -> Self {
     match attempt {
-      Attempt::Status(status) => DeliveryError::Status(status),
+      Attempt::Status(response) => DeliveryError::Status(response),
       Attempt::Transient(message) => DeliveryError::Transport(message),
       Attempt::Final(error) => error,
     }

@@ -30,6 +30,9 @@ pub struct ConnectionInfo {
   pub subprotocol: Option<String>,
   /// The host the client used, sent as `WebHook-Request-Origin`.
   pub origin: String,
+  /// MQTT connections: the transport's id and the session's (`None` in `connect`).
+  pub physical_connection_id: Option<String>,
+  pub session_id: Option<String>,
 }
 
 /// What the `connect` exchange leaves for later events.
@@ -92,8 +95,15 @@ impl ConnectionEvents {
 
   /// Queues `disconnected`, the connection's last event.
   pub fn disconnected(&self, reason: &str) {
-    let body = serde_json::json!({ "reason": reason }).to_string();
-    self.queue(EventKind::System(SystemEvent::Disconnected), body);
+    self.disconnected_with(serde_json::json!({ "reason": reason }));
+  }
+
+  /// Queues `disconnected` with a body of the protocol's own (MQTT's carries its DISCONNECT packet).
+  pub fn disconnected_with(&self, body: serde_json::Value) {
+    self.queue(
+      EventKind::System(SystemEvent::Disconnected),
+      body.to_string(),
+    );
   }
 
   fn queue(&self, kind: EventKind, body: String) {
@@ -174,6 +184,8 @@ impl Shared {
       user_id: info.user_id.as_deref(),
       subprotocol: info.subprotocol.as_deref(),
       connection_state: connection_state.as_deref(),
+      physical_connection_id: info.physical_connection_id.as_deref(),
+      session_id: info.session_id.as_deref(),
       origin: &info.origin,
       event_id: self.next_event_id.fetch_add(1, Ordering::Relaxed),
       signature: &self.signature,

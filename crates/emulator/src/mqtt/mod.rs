@@ -70,9 +70,10 @@ pub async fn handler(
     upgrade.select_protocol(HeaderValue::from_static(MQTT_SUBPROTOCOL));
   }
   let tasks = state.tasks.clone();
+  let request = session::UpgradeRequest { query, headers, ip };
   upgrade.on_upgrade(
     crate::ws::socket_config(),
     || {},
-    move |socket| tasks.track_future(session::run(state, hub, client, socket, ip)),
+    move |socket| tasks.track_future(session::run(state, hub, client, request, socket)),
   )
 }

@@ -10,7 +10,10 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::http::{HeaderMap, StatusCode};
+use base64::Engine;
 use bytes::BytesMut;
+use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 use webpubsub_protocol::names;
 use webpubsub_protocol::payload::ContentKind;
@@ -19,7 +22,10 @@ use super::packet::{
   self, reason, ConnAckProperties, Connect, DecodeError, Incoming, Outgoing, Publish,
   PublishProperties, Subscribe, Version,
 };
-use crate::roles::GroupAction;
+use crate::events::connect::{mqtt_refusal, ConnectError, ConnectRequest};
+use crate::events::upstream::{Carried, ConnectionInfo};
+use crate::events::ConnectionEvents;
+use crate::roles::{GroupAction, Roles};
 use crate::state::{
   Connection, ConnectionInit, DataMessage, Hub, MessageSource, MqttOrigin, Outbound, Selection,
   SharedState,
@@ -68,20 +74,27 @@ enum Inflight {
 /// Why a connection ends.
 enum Ending {
   /// The client sent DISCONNECT.
-  Disconnected,
+  Disconnected(packet::Disconnect),
   /// The transport closed or failed.
   Gone,
   /// The service ends it: an MQTT 5 DISCONNECT with this reason code first, then a close.
   Refused { code: u8, reason: String },
 }
 
+/// What the upgrade request said, for the `connect` event and the trace.
+pub struct UpgradeRequest {
+  pub query: Vec<(String, String)>,
+  pub headers: HeaderMap,
+  pub ip: Option<String>,
+}
+
 /// Runs one MQTT connection to its end.
 pub async fn run(
   state: SharedState,
   hub_name: String,
-  client: NewClient,
+  mut client: NewClient,
+  request: UpgradeRequest,
   mut socket: WebSocket,
-  ip: Option<String>,
 ) {
   let mut buf = BytesMut::new();
   let connect =
@@ -126,6 +139,61 @@ pub async fn run(
   };
 
   let hub = state.hubs.hub(&hub_name);
+  let mut info = ConnectionInfo {
+    hub: hub.name().to_owned(),
+    connection_id: client_id.clone(),
+    user_id: client.user_id.clone(),
+    subprotocol: Some(super::MQTT_SUBPROTOCOL.to_owned()),
+    origin: crate::ws::events::origin(&request.headers, &state),
+    physical_connection_id: Some(crate::state::new_connection_id()),
+    session_id: None,
+  };
+  let mut connack_user_properties = Vec::new();
+  let mut carried = Carried::default();
+  let has_handlers = !state.events.settings().hub(hub.name()).is_empty();
+  if has_handlers {
+    let connect_request = ConnectRequest {
+      info: &info,
+      claims: &client.claims,
+      query: &request.query,
+      headers: &request.headers,
+      subprotocols: &[super::MQTT_SUBPROTOCOL.to_owned()],
+      mqtt: Some(connect_body(&connect)),
+    };
+    match crate::events::connect::connect(&state.events, connect_request).await {
+      Ok(Some(decision)) => {
+        if let Some(user_id) = decision.user_id {
+          client.user_id = (!user_id.is_empty()).then_some(user_id);
+        }
+        if let Some(groups) = decision.groups {
+          client.groups = groups;
+        }
+        if let Some(roles) = decision.roles {
+          match Roles::parse(&roles) {
+            Ok(roles) => client.roles = roles,
+            Err(_) => {
+              let refusal = ConnectRefusal::Code(version, reason::UNSPECIFIED_ERROR);
+              refuse_connect(socket, refusal, &state).await;
+              return;
+            }
+          }
+        }
+        connack_user_properties = decision
+          .mqtt_user_properties
+          .into_iter()
+          .map(|p| (p.name, p.value))
+          .collect();
+        carried = decision.carried;
+      }
+      Ok(None) => {}
+      Err(error) => {
+        refuse_by_handler(socket, version, error, &state).await;
+        return;
+      }
+    }
+    info.user_id = client.user_id.clone();
+    info.session_id = Some(crate::state::new_connection_id());
+  }
   // A client connecting with the id of a live connection takes its place.
   if let Some(previous) = hub.connection(&client_id) {
     previous.close_immediately(close_code::POLICY_VIOLATION, "SessionTakenOver");
@@ -143,6 +211,11 @@ pub async fn run(
   for group in &client.groups {
     hub.join_group(&conn.id, group);
   }
+  if has_handlers {
+    let _ = conn
+      .upstream
+      .set(ConnectionEvents::start(state.events.clone(), info, carried));
+  }
 
   let properties = ConnAckProperties {
     assigned_client_id: assigned.then(|| conn.id.clone()),
@@ -150,7 +223,7 @@ pub async fn run(
     receive_maximum: Some(RECEIVE_MAXIMUM),
     maximum_packet_size: u32::try_from(MAX_PACKET_BYTES).ok(),
     reason: None,
-    user_properties: Vec::new(),
+    user_properties: connack_user_properties,
   };
   let connack = Outgoing::ConnAck {
     session_present: false,
@@ -177,10 +250,13 @@ pub async fn run(
     "ConnectionStarted",
     "The MQTT client connected.".to_owned(),
   );
-  record.ip = ip;
+  record.ip = request.ip;
   state.tracer.record(record);
 
   session.queue(connack);
+  if let Some(upstream) = conn.upstream.get() {
+    upstream.connected();
+  }
   let ending = match session.flush(&mut socket).await {
     Ok(()) => {
       session
@@ -285,6 +361,89 @@ async fn refuse_connect(mut socket: WebSocket, refusal: ConnectRefusal, state: &
     .as_deref()
     .map(|reason| (close_code::POLICY_VIOLATION, reason));
   close_socket(socket, close, &state.hard_stop).await;
+}
+
+/// The `mqtt` part of the `connect` event's body.
+fn connect_body(connect: &Connect) -> Value {
+  let user_properties =
+    (connect.version == Version::V5).then(|| user_properties(&connect.user_properties));
+  let password = connect
+    .password
+    .as_ref()
+    .map(|password| base64::engine::general_purpose::STANDARD.encode(password));
+  json!({
+    "protocolVersion": connect.version.level(),
+    "cleanStart": connect.clean_start,
+    "username": connect.username,
+    "password": password,
+    "userProperties": user_properties,
+  })
+}
+
+fn user_properties(properties: &[(String, String)]) -> Value {
+  properties
+    .iter()
+    .map(|(name, value)| json!({ "name": name, "value": value }))
+    .collect()
+}
+
+/// Refuses a client the `connect` handler refused: its `mqtt.code` (a 3.1.1 return code or an
+/// MQTT 5 reason code, by the client's version), else one from the HTTP status.
+async fn refuse_by_handler(
+  mut socket: WebSocket,
+  version: Version,
+  error: ConnectError,
+  state: &SharedState,
+) {
+  let (code, reason, user_properties) = match &error {
+    ConnectError::Rejected(response) => {
+      let mqtt = mqtt_refusal(response);
+      let by_status = match response.status {
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => reason::NOT_AUTHORIZED,
+        _ => reason::UNSPECIFIED_ERROR,
+      };
+      let code = match (mqtt.code, version) {
+        (Some(code), Version::V311) => v311_return_code_as_reason(code),
+        (Some(code), Version::V5) => u8::try_from(code).unwrap_or(reason::UNSPECIFIED_ERROR),
+        (None, _) => by_status,
+      };
+      let properties = mqtt.user_properties.unwrap_or_default();
+      (
+        code,
+        mqtt.reason,
+        properties.into_iter().map(|p| (p.name, p.value)).collect(),
+      )
+    }
+    ConnectError::Failed(_) | ConnectError::InvalidAnswer(_) => {
+      (reason::UNSPECIFIED_ERROR, None, Vec::new())
+    }
+  };
+  let mut out = BytesMut::new();
+  let properties = ConnAckProperties {
+    reason,
+    user_properties,
+    ..ConnAckProperties::default()
+  };
+  let connack = Outgoing::ConnAck {
+    session_present: false,
+    code,
+    properties,
+  };
+  packet::encode(connack, version, &mut out);
+  let _ = socket.send(Message::Binary(out.freeze())).await;
+  close_socket(socket, None, &state.hard_stop).await;
+}
+
+/// A 3.1.1 CONNACK return code in the MQTT 5 numbering the encoder takes; one 3.1.1 does not
+/// define becomes "server unavailable".
+fn v311_return_code_as_reason(code: i64) -> u8 {
+  match code {
+    1 => reason::UNSUPPORTED_PROTOCOL_VERSION,
+    2 => reason::CLIENT_IDENTIFIER_NOT_VALID,
+    4 => 0x86,
+    5 => reason::NOT_AUTHORIZED,
+    _ => 0x88,
+  }
 }
 
 /// The connection id: the client id, or one the service assigns when it is empty (allowed in
@@ -473,7 +632,7 @@ impl Session {
         self.queue(Outgoing::UnsubAck { pkid, codes });
       }
       Incoming::PingReq => self.queue(Outgoing::PingResp),
-      Incoming::Disconnect(_) => return Some(Ending::Disconnected),
+      Incoming::Disconnect(disconnect) => return Some(Ending::Disconnected(disconnect)),
       Incoming::Connect(_) => {
         return Some(Ending::Refused {
           code: reason::PROTOCOL_ERROR,
@@ -721,37 +880,66 @@ impl Session {
   }
 
   async fn end(mut self, mut socket: WebSocket, ending: Ending) {
-    let (level, event, message, close) = match ending {
-      Ending::Disconnected => (
-        Level::Information,
-        "ConnectionEnded",
-        "The MQTT client disconnected.".to_owned(),
-        None,
-      ),
-      Ending::Gone => (
-        Level::Warning,
-        "ConnectionAborted",
-        "The connection's transport was lost.".to_owned(),
-        None,
-      ),
+    let lost = "The connection's transport was lost.";
+    // The `disconnected` event's reason and `mqtt` part, and the trace record.
+    let (reason, mqtt, level, event, message) = match ending {
+      Ending::Disconnected(packet) => {
+        let properties =
+          (self.version == Version::V5).then(|| user_properties(&packet.user_properties));
+        let mqtt = json!({
+          "initiatedByClient": true,
+          "disconnectPacket": { "code": packet.reason_code, "userProperties": properties },
+        });
+        let message = "The MQTT client disconnected.".to_owned();
+        (
+          packet.reason,
+          mqtt,
+          Level::Information,
+          "ConnectionEnded",
+          message,
+        )
+      }
+      Ending::Gone => {
+        let mqtt = json!({ "initiatedByClient": false, "disconnectPacket": null });
+        let message = lost.to_owned();
+        (
+          Some(lost.to_owned()),
+          mqtt,
+          Level::Warning,
+          "ConnectionAborted",
+          message,
+        )
+      }
       Ending::Refused { code, reason } => {
         self.queue(Outgoing::Disconnect {
           code,
           reason: Some(reason.clone()).filter(|r| !r.is_empty()),
         });
         let _ = self.flush(&mut socket).await;
+        // MQTT 3.1.1 has no server DISCONNECT: its connection just closes.
+        let packet =
+          (self.version == Version::V5).then(|| json!({ "code": code, "userProperties": null }));
+        let mqtt = json!({ "initiatedByClient": false, "disconnectPacket": packet });
         let message =
           format!("The service disconnected the MQTT client with reason code {code:#04x}.");
-        (Level::Warning, "ConnectionEnded", message, Some(reason))
+        (
+          Some(reason),
+          mqtt,
+          Level::Warning,
+          "ConnectionEnded",
+          message,
+        )
       }
     };
+    if let Some(upstream) = self.conn.upstream.get() {
+      upstream.disconnected_with(json!({ "reason": reason, "mqtt": mqtt }));
+    }
     let mut record = self.record(level, event, message);
-    record.exception = close.clone().filter(|reason| !reason.is_empty());
+    record.exception = reason
+      .clone()
+      .filter(|reason| !reason.is_empty() && reason != lost);
     self.state.tracer.record(record);
-    let close = close
-      .as_deref()
-      .map(|reason| (crate::state::CLOSE_NORMAL, reason));
-    close_socket(socket, close, &self.state.hard_stop).await;
+    close_socket(socket, None, &self.state.hard_stop).await;
   }
 }
 

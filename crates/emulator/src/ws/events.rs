@@ -87,6 +87,8 @@ pub async fn admit(
     user_id: client.user_id.clone(),
     subprotocol: None,
     origin: origin(headers, state),
+    physical_connection_id: None,
+    session_id: None,
   };
   let request = ConnectRequest {
     info: &info,
@@ -94,6 +96,7 @@ pub async fn admit(
     query,
     headers,
     subprotocols: offered,
+    mqtt: None,
   };
   let mut carried = Carried::default();
   if let Some(decision) = connect::connect(dispatcher, request).await? {
@@ -125,7 +128,7 @@ pub async fn admit(
 }
 
 /// The host the client used, sent to handlers as `WebHook-Request-Origin`.
-fn origin(headers: &HeaderMap, state: &EmulatorState) -> String {
+pub fn origin(headers: &HeaderMap, state: &EmulatorState) -> String {
   headers
     .get(header::HOST)
     .and_then(|host| host.to_str().ok())
