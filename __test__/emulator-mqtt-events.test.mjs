@@ -44,10 +44,24 @@ const handler = new WebPubSubEventHandler(HUB, {
   onDisconnected(req) {
     seen.push({ kind: "disconnected", context: req.context, reason: req.reason, mqtt: req.mqtt });
   },
+  handleUserEvent(req, res) {
+    seen.push({ kind: "user", context: req.context, data: req.data, dataType: req.dataType });
+    if (req.context.eventName === "fail") {
+      res.fail(400, "no");
+      return;
+    }
+    res.success(`echo:${req.data}`, "text");
+  },
 });
+/** The raw headers of user event requests, as the app server got them. */
+const userEventHeaders = [];
 
 before(async () => {
   const server = express();
+  server.use((req, _res, next) => {
+    if (req.headers["ce-type"]?.startsWith("azure.webpubsub.user.")) userEventHeaders.push(req.headers);
+    next();
+  });
   server.use(handler.getMiddleware());
   app = server.listen(0, "127.0.0.1");
   await once(app, "listening");
@@ -154,4 +168,35 @@ test("disconnected tells a service-side close and a lost transport apart", async
   assert.deepEqual([last("closed5").reason, last("closed5").mqtt], ["maintenance", { initiatedByClient: false, disconnectPacket: { code: 0x98, userProperties: null } }]);
   assert.deepEqual(last("lost4").mqtt, { initiatedByClient: false, disconnectPacket: null });
   closed.end(true);
+});
+
+test("publications to $webpubsub/server/events/{event} are user events; the answer comes back on …/succeeded or …/failed", async () => {
+  const url = await tokenUrl();
+  const client = await mqtt.connectAsync(url, { clientId: "asker", protocolVersion: 5, reconnectPeriod: 0 });
+  const answers = [];
+  client.on("message", (topic, payload, packet) => answers.push({ topic, payload: payload.toString(), packet }));
+  const request = (event, body) =>
+    client.publishAsync(`$webpubsub/server/events/${event}`, body, {
+      qos: 1,
+      properties: { contentType: "text/plain", correlationData: Buffer.from(`id-${event}`), userProperties: { trace: "t1" } },
+    });
+  await request("echo", "ping");
+  await request("fail", "x");
+  await until(() => answers.length === 2, "two answers");
+  const [ok, failed] = answers;
+  assert.deepEqual([ok.topic, ok.payload, ok.packet.qos], ["$webpubsub/server/events/echo/succeeded", "echo:ping", 1]);
+  assert.equal(Buffer.from(ok.packet.properties.correlationData).toString(), "id-echo");
+  assert.match(ok.packet.properties.contentType, /^text\/plain/);
+  assert.equal(ok.packet.properties.userProperties["azure-status-code"], "200");
+  assert.deepEqual([failed.topic, failed.payload], ["$webpubsub/server/events/fail/failed", "no"]);
+  assert.equal(failed.packet.properties.userProperties["azure-status-code"], "400");
+  assert.equal(Buffer.from(failed.packet.properties.correlationData).toString(), "id-fail");
+  // The request: payload, content type and user properties as `mqtt-` headers; the express package sees text.
+  const echo = seen.find((e) => e.kind === "user" && e.context.eventName === "echo");
+  assert.deepEqual([echo.data, echo.dataType, echo.context.clientProtocol], ["ping", "text", "mqtt"]);
+  const headers = userEventHeaders.find((h) => h["ce-eventname"] === "echo");
+  assert.equal(headers["mqtt-trace"], "t1");
+  assert.equal(headers["content-type"], "text/plain");
+  assert.equal(headers["ce-source"], `/hubs/${HUB}/client/asker/${headers["ce-physicalconnectionid"]}`);
+  await client.endAsync();
 });

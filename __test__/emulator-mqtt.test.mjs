@@ -236,3 +236,33 @@ test("the service ends connections with a DISCONNECT reason: closeConnection, a 
   await service.group("twins").sendToAll("after the flood", { contentType: "text/plain" });
   await until5s(() => second.received.length === 2, "a message after the flood");
 });
+
+test("a last will reaches its topic when the connection drops, not after a normal DISCONNECT; its limits", async () => {
+  const watcher = await connect("watcher");
+  await watcher.subscribeAsync({ status: { qos: 1 } });
+  const will = (payload) => ({ topic: "status", payload: Buffer.from(payload), qos: 1, retain: false, properties: { contentType: "text/plain" } });
+  const dropped = await connect("dropper", { options: { will: will("dropper offline") } });
+  dropped.stream.destroy();
+  const polite = await connect("polite", { options: { will: will("polite offline") } });
+  await polite.endAsync();
+  await until5s(() => watcher.received.length === 1, "the dropped client's will");
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(
+    watcher.received.map((m) => [m.payload, m.packet.qos, m.packet.properties?.contentType]),
+    [["dropper offline", 1, "text/plain"]],
+  );
+  // A will the client may not send is not sent.
+  const mute = await connect("mute", { roles: [], options: { will: will("mute offline") } });
+  mute.stream.destroy();
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(watcher.received.length, 1);
+  const { url } = await service.getClientAccessToken({ clientProtocol: "mqtt", roles: BOTH });
+  await assert.rejects(
+    mqtt.connectAsync(url, { clientId: "longwill", protocolVersion: 5, reconnectPeriod: 0, will: { ...will("x"), topic: "t".repeat(1025) } }),
+    /Topic Name invalid/i,
+  );
+  await assert.rejects(
+    mqtt.connectAsync(url, { clientId: "bigwill", protocolVersion: 5, reconnectPeriod: 0, will: will("x".repeat(2001)) }),
+    /Packet too large/i,
+  );
+});

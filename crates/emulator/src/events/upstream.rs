@@ -132,12 +132,24 @@ impl ConnectionEvents {
       .iter()
       .map(|(key, value)| (format!("{METADATA_HEADER_PREFIX}{key}"), value.clone()))
       .collect();
-    let kind = EventKind::User(name.to_owned());
     let content_type = payload.kind.content_type();
-    let response = self
-      .shared
-      .send(&kind, content_type, payload.data.clone(), metadata)
-      .await?;
+    self
+      .user_event_with(name, content_type, payload.data.clone(), metadata)
+      .await
+  }
+
+  /// Delivers a user event with the protocol's own body type and headers (MQTT's content type and
+  /// `mqtt-` user properties) and waits for the handler's response (a non-2xx one is in
+  /// [`DeliveryError::Status`]).
+  pub async fn user_event_with(
+    &self,
+    name: &str,
+    content_type: &str,
+    body: Bytes,
+    headers: Vec<(String, String)>,
+  ) -> Result<HandlerResponse, DeliveryError> {
+    let kind = EventKind::User(name.to_owned());
+    let response = self.shared.send(&kind, content_type, body, headers).await?;
     if let Some(state) = connection_state(&response.headers) {
       self.shared.carried.lock().unwrap().connection_state = state;
     }

@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use base64::Engine;
 use bytes::BytesMut;
 use serde_json::{json, Value};
@@ -20,9 +20,11 @@ use webpubsub_protocol::payload::ContentKind;
 
 use super::packet::{
   self, reason, ConnAckProperties, Connect, DecodeError, Incoming, Outgoing, Publish,
-  PublishProperties, Subscribe, Version,
+  PublishProperties, Subscribe, Version, Will,
 };
 use crate::events::connect::{mqtt_refusal, ConnectError, ConnectRequest};
+use crate::events::dispatcher::DeliveryError;
+use crate::events::settings::EventKind;
 use crate::events::upstream::{Carried, ConnectionInfo};
 use crate::events::ConnectionEvents;
 use crate::roles::{GroupAction, Roles};
@@ -52,7 +54,15 @@ const SERVICE_QOS: u8 = 1;
 pub const SERVER_MESSAGES_TOPIC: &str = "$webpubsub/server/messages";
 /// Topics under this prefix are the service's own.
 const RESERVED_PREFIX: &str = "$webpubsub/";
+/// Publications to `$webpubsub/server/events/{event}` are the user event `event` for the event handler.
+const EVENTS_PREFIX: &str = "$webpubsub/server/events/";
+/// Request and response headers carrying MQTT user properties to and from the event handler.
+const MQTT_HEADER_PREFIX: &str = "mqtt-";
 const MAX_CLIENT_ID_CHARS: usize = 128;
+const MAX_WILL_TOPIC_CHARS: usize = 1024;
+const MAX_WILL_MESSAGE_BYTES: usize = 2000;
+/// The MQTT 5 DISCONNECT reason "disconnect with will message": a normal end that still sends the will.
+const DISCONNECT_WITH_WILL: u8 = 0x04;
 
 /// A subscription's options.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,6 +132,12 @@ pub async fn run(
       return;
     }
   };
+  if let Some(will) = &connect.will {
+    if let Err(code) = check_will(will, version) {
+      refuse_connect(socket, ConnectRefusal::Code(version, code), &state).await;
+      return;
+    }
+  }
   let keep_alive = match (version, KEEP_ALIVE_SECONDS.contains(&connect.keep_alive)) {
     (_, true) => connect.keep_alive,
     // 0 (no keep-alive) and longer periods become the longest the service allows.
@@ -244,6 +260,8 @@ pub async fn run(
       .max(1),
     awaiting_release: HashSet::new(),
     out: BytesMut::new(),
+    pending_event: None,
+    will: connect.will.clone(),
   };
   let mut record = session.record(
     Level::Information,
@@ -361,6 +379,25 @@ async fn refuse_connect(mut socket: WebSocket, refusal: ConnectRefusal, state: &
     .as_deref()
     .map(|reason| (close_code::POLICY_VIOLATION, reason));
   close_socket(socket, close, &state.hard_stop).await;
+}
+
+/// The service's limits on a last will: a topic of 1 to 1,024 characters, not only whitespace, and
+/// at most 2,000 bytes of message; MQTT 5 clients may not ask for it to be retained.
+fn check_will(will: &Will, version: Version) -> Result<(), u8> {
+  let topic = &will.topic;
+  if topic.trim().is_empty()
+    || topic.chars().count() > MAX_WILL_TOPIC_CHARS
+    || topic.contains(['#', '+'])
+  {
+    return Err(reason::TOPIC_NAME_INVALID);
+  }
+  if will.payload.len() > MAX_WILL_MESSAGE_BYTES {
+    return Err(reason::PACKET_TOO_LARGE);
+  }
+  if will.retain && version == Version::V5 {
+    return Err(reason::RETAIN_NOT_SUPPORTED);
+  }
+  Ok(())
 }
 
 /// The `mqtt` part of the `connect` event's body.
@@ -499,6 +536,10 @@ struct Session {
   awaiting_release: HashSet<u16>,
   /// Encoded packets not yet written.
   out: BytesMut,
+  /// A user event just published, for the serve loop to hand to the event handler.
+  pending_event: Option<(String, Publish)>,
+  /// Published when the connection ends without a normal DISCONNECT.
+  will: Option<Will>,
 }
 
 impl Session {
@@ -542,6 +583,14 @@ impl Session {
             if let Some(ending) = self.handle(incoming) {
               let _ = self.flush(socket).await;
               return ending;
+            }
+            if let Some((name, publish)) = self.pending_event.take() {
+              // Blocking, as the service's user events are; the client is not timed out meanwhile.
+              if self.flush(socket).await.is_err() {
+                return Ending::Gone;
+              }
+              self.user_event(name, publish).await;
+              deadline = Instant::now() + grace;
             }
           }
           Ok(None) => break,
@@ -746,6 +795,15 @@ impl Session {
         reason: format!("More than {RECEIVE_MAXIMUM} QoS 2 publications await their PUBREL."),
       });
     }
+    let event = topic
+      .strip_prefix(EVENTS_PREFIX)
+      .filter(|name| !name.is_empty() && !name.contains('/'));
+    if let Some(name) = event {
+      // Received: acknowledged now; the handler's answer follows on its own topic.
+      self.acknowledge(&publish, reason::SUCCESS);
+      self.pending_event = Some((name.to_owned(), publish));
+      return None;
+    }
     let allowed = !topic.starts_with(RESERVED_PREFIX) && self.conn.allows(GroupAction::Send, topic);
     let code = if allowed {
       self.send_to_group(&publish);
@@ -761,23 +819,105 @@ impl Session {
       self.state.tracer.record(record);
       reason::NOT_AUTHORIZED
     };
-    match qos {
-      1 => self.queue(Outgoing::PubAck {
-        pkid: publish.pkid,
-        code,
-      }),
+    self.acknowledge(&publish, code);
+    None
+  }
+
+  /// PUBACK (QoS 1) or PUBREC (QoS 2) for a publication; a QoS 2 one accepted then waits for PUBREL.
+  fn acknowledge(&mut self, publish: &Publish, code: u8) {
+    let pkid = publish.pkid;
+    match publish.qos {
+      1 => self.queue(Outgoing::PubAck { pkid, code }),
       2 => {
         if code == reason::SUCCESS {
-          self.awaiting_release.insert(publish.pkid);
+          self.awaiting_release.insert(pkid);
         }
-        self.queue(Outgoing::PubRec {
-          pkid: publish.pkid,
-          code,
-        });
+        self.queue(Outgoing::PubRec { pkid, code });
       }
       _ => {}
     }
-    None
+  }
+
+  /// Hands a publication to `$webpubsub/server/events/{name}` to the hub's event handler as the user
+  /// event `name`, and publishes its answer to the client on `…/{name}/succeeded` (2xx) or
+  /// `…/{name}/failed`, with the request's QoS and correlation data, the answer's content type, and
+  /// its `mqtt-` headers and status as user properties. Without a handler for the event nothing
+  /// is published.
+  async fn user_event(&mut self, name: String, publish: Publish) {
+    let Some(upstream) = self
+      .conn
+      .upstream
+      .get()
+      .filter(|upstream| upstream.handles(&EventKind::User(name.clone())))
+    else {
+      let record = self.record(
+        Level::Warning,
+        "EventDropped",
+        format!("No event handler takes the MQTT client's event '{name}'."),
+      );
+      self.state.tracer.record(record);
+      return;
+    };
+    let request = &publish.properties;
+    let content_type = request
+      .content_type
+      .clone()
+      .unwrap_or_else(|| content_type(ContentKind::Binary).to_owned());
+    let headers = request
+      .user_properties
+      .iter()
+      .map(|(name, value)| (format!("{MQTT_HEADER_PREFIX}{name}"), value.clone()))
+      .collect();
+    let result = upstream
+      .user_event_with(&name, &content_type, publish.payload.clone(), headers)
+      .await;
+    let (outcome, answer) = match result {
+      Ok(response) => ("succeeded", Some(response)),
+      Err(DeliveryError::Status(response)) => ("failed", Some(*response)),
+      Err(_) => ("failed", None),
+    };
+    let mut properties = PublishProperties {
+      correlation_data: request.correlation_data.clone(),
+      ..PublishProperties::default()
+    };
+    let mut payload = bytes::Bytes::new();
+    if let Some(answer) = answer {
+      properties.content_type = answer
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+      for (header_name, value) in &answer.headers {
+        let property = header_name.as_str().strip_prefix(MQTT_HEADER_PREFIX);
+        if let (Some(property), Ok(value)) = (property, value.to_str()) {
+          properties
+            .user_properties
+            .push((property.to_owned(), value.to_owned()));
+        }
+      }
+      let status = answer.status.as_u16().to_string();
+      properties
+        .user_properties
+        .push(("azure-status-code".to_owned(), status));
+      payload = answer.body;
+    }
+    if self.version == Version::V311 {
+      properties = PublishProperties::default();
+    }
+    let qos = publish.qos;
+    let pkid = if qos > 0 { self.allocate_pkid() } else { 0 };
+    if qos > 0 {
+      self.inflight.insert(pkid, Inflight::Sent { qos });
+    }
+    self.queue(Outgoing::Publish(Publish {
+      dup: false,
+      qos,
+      retain: false,
+      topic: format!("{EVENTS_PREFIX}{name}/{outcome}"),
+      pkid,
+      payload,
+      properties,
+    }));
   }
 
   fn send_to_group(&self, publish: &Publish) {
@@ -809,6 +949,35 @@ impl Session {
     record.category = Category::Messaging;
     record.recipients = Some(recipients);
     self.state.tracer.record(record);
+  }
+
+  /// Sends the last will to its topic's group, if the client may send there.
+  fn publish_will(&self, will: Will) {
+    if !self.conn.allows(GroupAction::Send, &will.topic)
+      || names::validate_group(&will.topic).is_err()
+    {
+      let record = self
+        .record(
+          Level::Warning,
+          "WillRefused",
+          format!(
+            "The MQTT client may not publish its will to '{}'.",
+            will.topic
+          ),
+        )
+        .group(&will.topic);
+      self.state.tracer.record(record);
+      return;
+    }
+    self.send_to_group(&Publish {
+      dup: false,
+      qos: will.qos,
+      retain: false,
+      topic: will.topic,
+      pkid: 0,
+      payload: will.payload,
+      properties: will.properties,
+    });
   }
 
   /// Queues the PUBLISH of a hub message, unless it is the client's own on a no-local subscription.
@@ -880,6 +1049,11 @@ impl Session {
   }
 
   async fn end(mut self, mut socket: WebSocket, ending: Ending) {
+    let normal =
+      matches!(&ending, Ending::Disconnected(packet) if packet.reason_code != DISCONNECT_WITH_WILL);
+    if let Some(will) = self.will.take().filter(|_| !normal) {
+      self.publish_will(will);
+    }
     let lost = "The connection's transport was lost.";
     // The `disconnected` event's reason and `mqtt` part, and the trace record.
     let (reason, mqtt, level, event, message) = match ending {
