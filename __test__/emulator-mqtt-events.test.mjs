@@ -200,3 +200,25 @@ test("publications to $webpubsub/server/events/{event} are user events; the answ
   assert.equal(headers["ce-source"], `/hubs/${HUB}/client/asker/${headers["ce-physicalconnectionid"]}`);
   await client.endAsync();
 });
+
+test("a resumed session raises connect again but not connected; disconnected comes when the session ends", async () => {
+  const url = await tokenUrl();
+  const options = { clientId: "session1", protocolVersion: 5, clean: false, reconnectPeriod: 0, properties: { sessionExpiryInterval: 10 } };
+  const first = await mqtt.connectAsync(url, options);
+  first.stream.destroy();
+  await until(() => seen.filter((e) => e.context.connectionId === "session1").length === 2, "connect and connected");
+  const second = await mqtt.connectAsync(url, options);
+  assert.equal(second.connackPacket?.sessionPresent, true);
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(seen.some((e) => e.kind === "disconnected" && e.context.connectionId === "session1"), false);
+  // A DISCONNECT with session expiry 0 ends the session.
+  await second.endAsync(false, { reasonCode: 0, properties: { sessionExpiryInterval: 0 } });
+  await until(() => seen.some((e) => e.kind === "disconnected" && e.context.connectionId === "session1"), "disconnected");
+  const events = seen.filter((e) => e.context.connectionId === "session1");
+  assert.deepEqual(
+    events.map((e) => e.kind),
+    ["connect", "connected", "connect", "disconnected"],
+  );
+  assert.equal(events[1].context.mqtt.sessionId, events[3].context.mqtt.sessionId);
+  assert.equal(await service.connectionExists("session1"), false);
+});

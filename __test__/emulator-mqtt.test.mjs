@@ -266,3 +266,81 @@ test("a last will reaches its topic when the connection drops, not after a norma
     /Packet too large/i,
   );
 });
+
+test("a session without clean start outlives its connection: messages wait, subscriptions stay, the next CONNECT resumes it", async () => {
+  for (const version of [5, 4]) {
+    const id = `keeper${version}`;
+    const options = { clean: false, ...(version === 5 ? { properties: { sessionExpiryInterval: 20 } } : {}) };
+    const first = await connect(id, { version, options });
+    await first.subscribeAsync({ news: { qos: 1 } });
+    first.stream.destroy();
+    await until5s(async () => (await service.group("news").sendToAll("while away", { contentType: "text/plain" }), true), "a send");
+    assert.equal(await service.connectionExists(id), true, "the session lives on");
+    const second = await connect(id, { version, options });
+    assert.equal(second.connackPacket?.sessionPresent, true);
+    await until5s(() => second.received.length === 1, "the message sent while away");
+    assert.deepEqual([second.received[0].topic, second.received[0].payload, second.received[0].packet.qos], ["news", "while away", 1]);
+    // The subscription is the session's: no SUBSCRIBE needed.
+    await service.group("news").sendToAll("after", { contentType: "text/plain" });
+    await until5s(() => second.received.length === 2, "a message after the resume");
+    await second.endAsync();
+  }
+  // A clean start discards the session; a short expiry ends it.
+  const fresh = await connect("keeper5", { options: { clean: true } });
+  assert.equal(fresh.connackPacket?.sessionPresent, false);
+  await fresh.endAsync();
+  const brief = await connect("brief", { options: { clean: false, properties: { sessionExpiryInterval: 1 } } });
+  brief.stream.destroy();
+  await until5s(async () => (await service.connectionExists("brief")) === false, "the session to expire");
+});
+
+test("unacknowledged QoS 1 publications are sent again, with DUP, to the resumed session", async () => {
+  const { url } = await service.getClientAccessToken({ clientProtocol: "mqtt", roles: BOTH });
+  const id = Buffer.from("rawkeep");
+  const connectPacket = Buffer.concat([Buffer.from([0x10, 12 + id.length, 0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 0, 0, 60, 0, id.length]), id]);
+  const open = async () => {
+    const ws = new WebSocket(url, "mqtt");
+    const frames = [];
+    ws.on("message", (data) => frames.push(Buffer.from(data)));
+    await once(ws, "open");
+    ws.send(connectPacket);
+    await until5s(() => frames.length >= 1, "CONNACK");
+    return { ws, frames };
+  };
+  const first = await open();
+  assert.deepEqual([...first.frames[0]], [0x20, 2, 0, 0]);
+  const topic = Buffer.from("redo");
+  first.ws.send(Buffer.concat([Buffer.from([0x82, 2 + 2 + topic.length + 1, 0, 1, 0, topic.length]), topic, Buffer.from([1])]));
+  await until5s(() => first.frames.length >= 2, "SUBACK");
+  await service.group("redo").sendToAll("unacked", { contentType: "text/plain" });
+  await until5s(() => first.frames.length >= 3, "the PUBLISH");
+  assert.equal(first.frames[2][0], 0x32, "PUBLISH at QoS 1");
+  first.ws.terminate();
+  const second = await open();
+  assert.deepEqual([...second.frames[0].subarray(0, 4)], [0x20, 2, 1, 0], "CONNACK with the session present");
+  await until5s(() => second.frames.length >= 2 || second.frames[0].length > 4, "the PUBLISH again");
+  const again = second.frames[0].length > 4 ? second.frames[0].subarray(4) : second.frames[1];
+  assert.equal(again[0], 0x3a, "PUBLISH at QoS 1 with DUP");
+  assert.ok(again.includes(Buffer.from("unacked")));
+  second.ws.send(Buffer.from([0xe0, 0]));
+  await once(second.ws, "close");
+});
+
+test("resuming a session that is still connected takes it over; a delayed will waits for the session", async () => {
+  const first = await connect("twice", { options: { clean: false, properties: { sessionExpiryInterval: 10 } } });
+  const taken = once(first, "disconnect");
+  const second = await connect("twice", { options: { clean: false, properties: { sessionExpiryInterval: 10 } } });
+  assert.equal((await taken)[0].reasonCode, 0x8e);
+  assert.equal(second.connackPacket?.sessionPresent, true);
+  await second.endAsync();
+
+  const watcher = await connect("watcher2");
+  await watcher.subscribeAsync({ presence: { qos: 1 } });
+  const will = { topic: "presence", payload: Buffer.from("gone"), qos: 1, retain: false, properties: { willDelayInterval: 1 } };
+  const delayed = await connect("delayed", { options: { clean: false, will, properties: { sessionExpiryInterval: 10 } } });
+  const dropped = Date.now();
+  delayed.stream.destroy();
+  await until5s(() => watcher.received.length === 1, "the delayed will");
+  assert.ok(Date.now() - dropped >= 900, "the will waited for its delay");
+  assert.equal(watcher.received[0].payload, "gone");
+});

@@ -651,6 +651,8 @@ pub struct Connection {
   close_now: CancellationToken,
   /// The connection's upstream events, set once when its hub has event handlers.
   pub upstream: OnceLock<crate::events::ConnectionEvents>,
+  /// Woken when the service asks the connection to close (see [`Connection::close_requested`]).
+  close_requested: Notify,
 }
 
 impl Connection {
@@ -674,6 +676,7 @@ impl Connection {
       close_status: OnceLock::new(),
       close_now: CancellationToken::new(),
       upstream: OnceLock::new(),
+      close_requested: Notify::new(),
     };
     (Arc::new(conn), receiver)
   }
@@ -753,6 +756,18 @@ impl Connection {
   pub fn close_immediately(&self, code: u16, reason: &str) {
     if self.close_status.set((code, reason.to_owned())).is_ok() {
       self.close_now.cancel();
+      self.close_requested.notify_waiters();
+    }
+  }
+
+  /// Completes once the service asked the connection to close, immediately or behind its queue:
+  /// for a task that is not reading the queue (an MQTT session waiting for its client).
+  pub async fn close_requested(&self) {
+    let notified = self.close_requested.notified();
+    tokio::pin!(notified);
+    notified.as_mut().enable();
+    if self.close_status.get().is_none() {
+      notified.await;
     }
   }
 
@@ -762,6 +777,7 @@ impl Connection {
     if self.close_status.set((code, reason.to_owned())).is_err() {
       return;
     }
+    self.close_requested.notify_waiters();
     let queued = self
       .outbound
       .try_send(Outbound::Close {
@@ -832,6 +848,8 @@ pub struct EmulatorState {
   pub tasks: tokio_util::task::TaskTracker,
   /// Reliable connections that a recovering client can resume (owned by the WebSocket endpoint).
   pub recovery: crate::ws::recovery::RecoverySessions,
+  /// MQTT sessions waiting to be resumed.
+  pub mqtt_sessions: crate::mqtt::resume::Sessions,
   /// Delivers client events to the configured event handlers.
   pub events: Arc<crate::events::Dispatcher>,
   /// The live trace of everything that happens.
@@ -855,6 +873,7 @@ impl EmulatorState {
       hard_stop: CancellationToken::new(),
       tasks: tokio_util::task::TaskTracker::new(),
       recovery: crate::ws::recovery::RecoverySessions::default(),
+      mqtt_sessions: crate::mqtt::resume::Sessions::default(),
       events: Arc::new(events),
       tracer,
     })

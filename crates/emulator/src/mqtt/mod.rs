@@ -4,10 +4,12 @@
 //! protocols; REST sends to all, a user or a connection arrive on `$webpubsub/server/messages`.
 //!
 //! - [`packet`]: the packets of both versions, through `rumqttc`'s codecs;
-//! - [`session`]: one task per connection: CONNECT, subscriptions, QoS 1 and 2 in both directions,
-//!   keep-alive, and delivery of the hub's messages.
+//! - [`session`]: one task per session: CONNECT, subscriptions, QoS 1 and 2 in both directions,
+//!   keep-alive, and delivery of the hub's messages;
+//! - [`resume`]: sessions kept after their connection drops, for a later CONNECT to resume.
 
 pub mod packet;
+pub mod resume;
 pub mod session;
 
 use std::net::SocketAddr;

@@ -22,6 +22,7 @@ use super::packet::{
   self, reason, ConnAckProperties, Connect, DecodeError, Incoming, Outgoing, Publish,
   PublishProperties, Subscribe, Version, Will,
 };
+use super::resume::Resume;
 use crate::events::connect::{mqtt_refusal, ConnectError, ConnectRequest};
 use crate::events::dispatcher::DeliveryError;
 use crate::events::settings::EventKind;
@@ -59,6 +60,8 @@ const EVENTS_PREFIX: &str = "$webpubsub/server/events/";
 /// Request and response headers carrying MQTT user properties to and from the event handler.
 const MQTT_HEADER_PREFIX: &str = "mqtt-";
 const MAX_CLIENT_ID_CHARS: usize = 128;
+/// The longest a session outlives its connection (the service keeps sessions up to 30 seconds).
+pub const MAX_SESSION_EXPIRY: Duration = Duration::from_secs(30);
 const MAX_WILL_TOPIC_CHARS: usize = 1024;
 const MAX_WILL_MESSAGE_BYTES: usize = 2000;
 /// The MQTT 5 DISCONNECT reason "disconnect with will message": a normal end that still sends the will.
@@ -73,10 +76,10 @@ struct Subscription {
 }
 
 /// An outbound QoS 1 / 2 publication awaiting the client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Inflight {
-  /// Waiting for PUBACK (QoS 1) or PUBREC (QoS 2).
-  Sent { qos: u8 },
+  /// Waiting for PUBACK (QoS 1) or PUBREC (QoS 2); kept to be sent again to a resumed session.
+  Sent(Box<Publish>),
   /// QoS 2: PUBREL sent, waiting for PUBCOMP.
   Released,
 }
@@ -89,6 +92,8 @@ enum Ending {
   Gone,
   /// The service ends it: an MQTT 5 DISCONNECT with this reason code first, then a close.
   Refused { code: u8, reason: String },
+  /// The client connected again to resume the session: the old transport gives way.
+  TakenOver(Box<Resume>),
 }
 
 /// What the upgrade request said, for the `connect` event and the trace.
@@ -106,8 +111,9 @@ pub async fn run(
   request: UpgradeRequest,
   mut socket: WebSocket,
 ) {
+  let mut request_ip = request.ip;
   let mut buf = BytesMut::new();
-  let connect =
+  let mut connect =
     match tokio::time::timeout(CONNECT_TIMEOUT, read_connect(&mut socket, &mut buf)).await {
       Ok(Ok(connect)) => connect,
       Ok(Err(refusal)) => {
@@ -210,6 +216,24 @@ pub async fn run(
     info.user_id = client.user_id.clone();
     info.session_id = Some(crate::state::new_connection_id());
   }
+  if !connect.clean_start {
+    let resume = Resume {
+      socket,
+      connect,
+      buf,
+      keep_alive,
+      ip: request_ip.take(),
+    };
+    match state.mqtt_sessions.resume(hub.name(), &client_id, resume) {
+      Ok(()) => return,
+      Err(resume) => {
+        // No session to resume: a new one.
+        let resume = *resume;
+        (socket, connect, buf) = (resume.socket, resume.connect, resume.buf);
+        request_ip = resume.ip;
+      }
+    }
+  }
   // A client connecting with the id of a live connection takes its place.
   if let Some(previous) = hub.connection(&client_id) {
     previous.close_immediately(close_code::POLICY_VIOLATION, "SessionTakenOver");
@@ -262,29 +286,114 @@ pub async fn run(
     out: BytesMut::new(),
     pending_event: None,
     will: connect.will.clone(),
+    pending_will: None,
   };
   let mut record = session.record(
     Level::Information,
     "ConnectionStarted",
     "The MQTT client connected.".to_owned(),
   );
-  record.ip = request.ip;
+  record.ip = request_ip;
   state.tracer.record(record);
 
   session.queue(connack);
   if let Some(upstream) = conn.upstream.get() {
     upstream.connected();
   }
-  let ending = match session.flush(&mut socket).await {
-    Ok(()) => {
-      session
-        .serve(&mut socket, &mut buf, &mut outbound, keep_alive)
-        .await
+  let mut expiry = session_expiry(&connect);
+  let mut registration =
+    (!expiry.is_zero()).then(|| state.mqtt_sessions.register(hub.name(), &conn.id));
+  let mut keep_alive = keep_alive;
+  let outcome = loop {
+    let ending = match session.flush(&mut socket).await {
+      Ok(()) => {
+        let resumes = registration.as_mut().map(|r| &mut r.receiver);
+        session
+          .serve(&mut socket, &mut buf, &mut outbound, keep_alive, resumes)
+          .await
+      }
+      Err(()) => Ending::Gone,
+    };
+    if let Ending::TakenOver(resume) = ending {
+      let taken = Ending::Refused {
+        code: reason::SESSION_TAKEN_OVER,
+        reason: "SessionTakenOver".to_owned(),
+      };
+      session.close_transport(socket, taken, false).await;
+      (socket, buf, keep_alive) = session.resume(*resume, &mut expiry);
+      continue;
     }
-    Err(()) => Ending::Gone,
+    if let Ending::Disconnected(packet) = &ending {
+      if let Some(seconds) = packet.session_expiry_interval {
+        expiry = capped_expiry(seconds);
+      }
+    }
+    // The service's own closes end the session with the connection.
+    let closed_by_service = matches!(&ending, Ending::Refused { code, .. }
+      if [reason::ADMINISTRATIVE_ACTION, reason::SESSION_TAKEN_OVER, reason::SERVER_SHUTTING_DOWN].contains(code));
+    let keep = !expiry.is_zero() && !closed_by_service && registration.is_some();
+    let outcome = session.close_transport(socket, ending, keep).await;
+    let Some(registration) = registration.as_mut().filter(|_| keep) else {
+      break outcome;
+    };
+    // Detached: the session waits for its client, until it expires or the service closes it.
+    let expires = tokio::time::sleep(expiry);
+    tokio::pin!(expires);
+    let resumed = loop {
+      let will_at = session.pending_will.as_ref().map(|(at, _)| *at);
+      tokio::select! {
+        resume = registration.receiver.recv() => break resume,
+        () = &mut expires => break None,
+        () = conn.close_requested() => break None,
+        () = state.hard_stop.cancelled() => break None,
+        () = sleep_until_or_never(will_at) => session.publish_pending_will(),
+      }
+    };
+    match resumed {
+      Some(resume) => (socket, buf, keep_alive) = session.resume(resume, &mut expiry),
+      None => break outcome,
+    }
   };
+  if let Some(registration) = &registration {
+    state
+      .mqtt_sessions
+      .unregister(hub.name(), &conn.id, registration);
+  }
   hub.remove_if_current(&conn);
-  session.end(socket, ending).await;
+  session.publish_pending_will();
+  if let Some(upstream) = conn.upstream.get() {
+    upstream.disconnected_with(outcome);
+  }
+}
+
+/// How long a session outlives its connection: MQTT 3.1.1 without clean session and MQTT 5 with a
+/// session expiry interval keep it, for at most [`MAX_SESSION_EXPIRY`] (the service's guarantee).
+fn session_expiry(connect: &Connect) -> Duration {
+  match connect.version {
+    Version::V311 if connect.clean_start => Duration::ZERO,
+    Version::V311 => MAX_SESSION_EXPIRY,
+    Version::V5 => capped_expiry(connect.session_expiry_interval.unwrap_or(0)),
+  }
+}
+
+fn capped_expiry(seconds: u32) -> Duration {
+  Duration::from_secs(u64::from(seconds)).min(MAX_SESSION_EXPIRY)
+}
+
+async fn next_resume(
+  resumes: &mut Option<&mut tokio::sync::mpsc::Receiver<Resume>>,
+) -> Option<Resume> {
+  match resumes {
+    Some(resumes) => resumes.recv().await,
+    None => std::future::pending().await,
+  }
+}
+
+async fn sleep_until_or_never(at: Option<Instant>) {
+  match at {
+    Some(at) => tokio::time::sleep_until(at.into()).await,
+    None => std::future::pending().await,
+  }
 }
 
 /// Why a CONNECT is refused.
@@ -540,6 +649,8 @@ struct Session {
   pending_event: Option<(String, Publish)>,
   /// Published when the connection ends without a normal DISCONNECT.
   will: Option<Will>,
+  /// A will waiting out its MQTT 5 delay while the session waits for its client.
+  pending_will: Option<(Instant, Will)>,
 }
 
 impl Session {
@@ -569,6 +680,7 @@ impl Session {
     buf: &mut BytesMut,
     outbound: &mut tokio::sync::mpsc::Receiver<Outbound>,
     keep_alive: u16,
+    mut resumes: Option<&mut tokio::sync::mpsc::Receiver<Resume>>,
   ) -> Ending {
     // The client must send something within one and a half keep-alive periods.
     let grace = Duration::from_millis(u64::from(keep_alive) * 1500);
@@ -644,6 +756,7 @@ impl Session {
         () = self.state.hard_stop.cancelled() => {
           return Ending::Refused { code: reason::SERVER_SHUTTING_DOWN, reason: "The emulator is shutting down.".to_owned() };
         }
+        Some(resume) = next_resume(&mut resumes) => return Ending::TakenOver(Box::new(resume)),
       }
     }
   }
@@ -653,18 +766,18 @@ impl Session {
     match incoming {
       Incoming::Publish(publish) => return self.publish(publish),
       Incoming::PubAck(pkid) => {
-        if self.inflight.get(&pkid) == Some(&Inflight::Sent { qos: 1 }) {
+        if matches!(self.inflight.get(&pkid), Some(Inflight::Sent(p)) if p.qos == 1) {
           self.inflight.remove(&pkid);
         }
       }
       Incoming::PubRec(pkid) => {
-        if self.inflight.get(&pkid) == Some(&Inflight::Sent { qos: 2 }) {
+        if matches!(self.inflight.get(&pkid), Some(Inflight::Sent(p)) if p.qos == 2) {
           self.inflight.insert(pkid, Inflight::Released);
         }
         self.queue(Outgoing::PubRel { pkid });
       }
       Incoming::PubComp(pkid) => {
-        if self.inflight.get(&pkid) == Some(&Inflight::Released) {
+        if matches!(self.inflight.get(&pkid), Some(Inflight::Released)) {
           self.inflight.remove(&pkid);
         }
       }
@@ -904,20 +1017,15 @@ impl Session {
     if self.version == Version::V311 {
       properties = PublishProperties::default();
     }
-    let qos = publish.qos;
-    let pkid = if qos > 0 { self.allocate_pkid() } else { 0 };
-    if qos > 0 {
-      self.inflight.insert(pkid, Inflight::Sent { qos });
-    }
-    self.queue(Outgoing::Publish(Publish {
+    self.send_publish(Publish {
       dup: false,
-      qos,
+      qos: publish.qos,
       retain: false,
       topic: format!("{EVENTS_PREFIX}{name}/{outcome}"),
-      pkid,
+      pkid: 0,
       payload,
       properties,
-    }));
+    });
   }
 
   fn send_to_group(&self, publish: &Publish) {
@@ -999,10 +1107,6 @@ impl Session {
     let sent_qos = msg.mqtt.as_ref().map_or(SERVICE_QOS, |origin| origin.qos);
     let granted = subscription.map_or(SERVICE_QOS, |s| s.qos);
     let qos = sent_qos.min(granted);
-    let pkid = if qos > 0 { self.allocate_pkid() } else { 0 };
-    if qos > 0 {
-      self.inflight.insert(pkid, Inflight::Sent { qos });
-    }
     let mut properties = match (&msg.mqtt, self.version) {
       (_, Version::V311) => PublishProperties::default(),
       (Some(origin), Version::V5) => PublishProperties {
@@ -1026,15 +1130,27 @@ impl Session {
       });
       properties.subscription_identifiers = subscription.and_then(|s| s.id).into_iter().collect();
     }
-    self.queue(Outgoing::Publish(Publish {
+    self.send_publish(Publish {
       dup: false,
       qos,
       retain: false,
       topic: topic.to_owned(),
-      pkid,
+      pkid: 0,
       payload: msg.data.clone(),
       properties,
-    }));
+    });
+  }
+
+  /// Queues a PUBLISH to the client; at QoS 1 and 2 with a free packet identifier, kept until the
+  /// client acknowledges it.
+  fn send_publish(&mut self, mut publish: Publish) {
+    if publish.qos > 0 {
+      publish.pkid = self.allocate_pkid();
+      self
+        .inflight
+        .insert(publish.pkid, Inflight::Sent(Box::new(publish.clone())));
+    }
+    self.queue(Outgoing::Publish(publish));
   }
 
   /// A packet identifier not in use by an outbound publication.
@@ -1048,11 +1164,28 @@ impl Session {
     }
   }
 
-  async fn end(mut self, mut socket: WebSocket, ending: Ending) {
+  /// Ends a transport: an MQTT 5 DISCONNECT when the service ends it, the last will unless the
+  /// client disconnected normally (after its MQTT 5 delay when the session lives on), the trace.
+  /// Returns the `disconnected` event's body should the session end here.
+  async fn close_transport(
+    &mut self,
+    mut socket: WebSocket,
+    ending: Ending,
+    session_kept: bool,
+  ) -> Value {
     let normal =
       matches!(&ending, Ending::Disconnected(packet) if packet.reason_code != DISCONNECT_WITH_WILL);
     if let Some(will) = self.will.take().filter(|_| !normal) {
-      self.publish_will(will);
+      match will
+        .delay_interval
+        .filter(|delay| *delay > 0 && session_kept)
+      {
+        Some(delay) => {
+          let at = Instant::now() + Duration::from_secs(u64::from(delay));
+          self.pending_will = Some((at, will));
+        }
+        None => self.publish_will(will),
+      }
     }
     let lost = "The connection's transport was lost.";
     // The `disconnected` event's reason and `mqtt` part, and the trace record.
@@ -1073,7 +1206,7 @@ impl Session {
           message,
         )
       }
-      Ending::Gone => {
+      Ending::Gone | Ending::TakenOver(_) => {
         let mqtt = json!({ "initiatedByClient": false, "disconnectPacket": null });
         let message = lost.to_owned();
         (
@@ -1105,15 +1238,72 @@ impl Session {
         )
       }
     };
-    if let Some(upstream) = self.conn.upstream.get() {
-      upstream.disconnected_with(json!({ "reason": reason, "mqtt": mqtt }));
-    }
     let mut record = self.record(level, event, message);
     record.exception = reason
       .clone()
       .filter(|reason| !reason.is_empty() && reason != lost);
     self.state.tracer.record(record);
     close_socket(socket, None, &self.state.hard_stop).await;
+    json!({ "reason": reason, "mqtt": mqtt })
+  }
+
+  /// Takes a resuming client's transport: a CONNACK with the session present, then every
+  /// publication it had not acknowledged, again (DUP set; PUBREL for those it had received).
+  /// Returns the transport, the bytes read after its CONNECT and its keep-alive.
+  fn resume(&mut self, resume: Resume, expiry: &mut Duration) -> (WebSocket, BytesMut, u16) {
+    let Resume {
+      socket,
+      connect,
+      buf,
+      keep_alive,
+      ip,
+    } = resume;
+    self.version = connect.version;
+    self.client_receive_maximum = connect
+      .receive_maximum
+      .unwrap_or(DEFAULT_CLIENT_RECEIVE_MAXIMUM)
+      .max(1);
+    self.will = connect.will.clone();
+    // The client is back before its will's delay ran out: the will is not sent.
+    self.pending_will = None;
+    *expiry = session_expiry(&connect);
+    let properties = ConnAckProperties {
+      server_keep_alive: (keep_alive != connect.keep_alive).then_some(keep_alive),
+      receive_maximum: Some(RECEIVE_MAXIMUM),
+      maximum_packet_size: u32::try_from(MAX_PACKET_BYTES).ok(),
+      ..ConnAckProperties::default()
+    };
+    self.queue(Outgoing::ConnAck {
+      session_present: true,
+      code: reason::SUCCESS,
+      properties,
+    });
+    let mut pending: Vec<(u16, Inflight)> =
+      self.inflight.iter().map(|(k, v)| (*k, v.clone())).collect();
+    pending.sort_by_key(|(pkid, _)| *pkid);
+    for (pkid, inflight) in pending {
+      match inflight {
+        Inflight::Sent(mut publish) => {
+          publish.dup = true;
+          self.queue(Outgoing::Publish(*publish));
+        }
+        Inflight::Released => self.queue(Outgoing::PubRel { pkid }),
+      }
+    }
+    let mut record = self.record(
+      Level::Information,
+      "ConnectionResumed",
+      "The MQTT client resumed its session.".to_owned(),
+    );
+    record.ip = ip;
+    self.state.tracer.record(record);
+    (socket, buf, keep_alive)
+  }
+
+  fn publish_pending_will(&mut self) {
+    if let Some((_, will)) = self.pending_will.take() {
+      self.publish_will(will);
+    }
   }
 }
 

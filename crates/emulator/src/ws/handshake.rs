@@ -83,7 +83,7 @@ pub struct Recovery {
 /// What the upgrade request asks for.
 #[derive(Debug)]
 pub enum Intent {
-  Connect(NewClient),
+  Connect(Box<NewClient>),
   Recover(Recovery),
 }
 
@@ -226,7 +226,7 @@ impl Handshake {
     if protocol == Negotiated::Raw {
       client.raw_mode = Some(RawMode::from_query(query)?);
     }
-    let intent = Intent::Connect(client);
+    let intent = Intent::Connect(Box::new(client));
     Ok(Handshake {
       hub,
       protocol,

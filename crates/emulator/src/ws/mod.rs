@@ -101,7 +101,7 @@ pub async fn handler(
       let candidate = events::Candidate {
         hub: &handshake.hub,
         connection_id: &id,
-        client,
+        client: *client,
         negotiated: handshake.protocol,
         offered: &offered,
         query: &query,
