@@ -344,3 +344,62 @@ test("resuming a session that is still connected takes it over; a delayed will w
   assert.ok(Date.now() - dropped >= 900, "the will waited for its delay");
   assert.equal(watcher.received[0].payload, "gone");
 });
+
+/** A raw MQTT 3.1.1 connection over `ws`; its packets parsed by mqtt-packet (the `mqtt` client's parser) as they come. */
+async function rawClient(clientId, { clean = true, version = 4 } = {}) {
+  const mqttPacket = require("mqtt-packet");
+  const { url } = await service.getClientAccessToken({ clientProtocol: "mqtt", roles: BOTH });
+  const ws = new WebSocket(url, "mqtt");
+  const packets = [];
+  const parser = mqttPacket.parser({ protocolVersion: version });
+  parser.on("packet", (packet) => packets.push(packet));
+  ws.on("message", (data) => parser.parse(Buffer.from(data)));
+  await once(ws, "open");
+  const send = (packet) => ws.send(mqttPacket.generate(packet, { protocolVersion: version }));
+  send({ cmd: "connect", protocolId: "MQTT", protocolVersion: version, clean, clientId, keepalive: 60 });
+  await until5s(() => packets.length === 1, "CONNACK");
+  return { ws, packets, send };
+}
+
+test("bounds: at most 100 unacknowledged publications in flight; a session away too long is closed", async () => {
+  const client = await rawClient("slowacker");
+  client.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "burst", qos: 1 }] });
+  await until5s(() => client.packets.length === 2, "SUBACK");
+  for (let i = 0; i < 150; i++) await service.group("burst").sendToAll(`m${i}`, { contentType: "text/plain" });
+  const publishes = () => client.packets.filter((p) => p.cmd === "publish");
+  await until5s(() => publishes().length === 100, "the first 100");
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(publishes().length, 100, "no more until acknowledged");
+  for (const p of publishes().slice(0, 10)) client.send({ cmd: "puback", messageId: p.messageId });
+  await until5s(() => publishes().length === 110, "ten more after ten acknowledgements");
+  assert.deepEqual(publishes().map((p) => p.payload.toString()).slice(98, 110), Array.from({ length: 12 }, (_, i) => `m${98 + i}`));
+  client.ws.terminate();
+
+  // A session waiting for its client holds what the connection's queue holds (1,000 messages), then is closed.
+  const away = await rawClient("away", { clean: false });
+  away.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "flood2", qos: 1 }] });
+  await until5s(() => away.packets.length === 2, "SUBACK");
+  away.ws.terminate();
+  await until5s(async () => (await service.connectionExists("away")) === true, "the session kept");
+  for (let i = 0; i < 1100 && (await service.connectionExists("away")); i++) {
+    await service.group("flood2").sendToAll("x", { contentType: "text/plain" });
+  }
+  await until5s(async () => (await service.connectionExists("away")) === false, "the session closed");
+});
+
+test("bad input: a malformed or oversize packet ends the connection with its reason code; others go on", async () => {
+  const bystander = await connect("bystander");
+  await bystander.subscribeAsync("calm");
+  for (const [bytes, code] of [
+    [Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff]), 0x81],
+    [Buffer.from([0x30, 0x80, 0x80, 0x80, 0x01]), 0x95],
+  ]) {
+    const client = await rawClient(`bad${code}`, { version: 5 });
+    client.ws.send(bytes);
+    await once(client.ws, "close");
+    const disconnect = client.packets.find((p) => p.cmd === "disconnect");
+    assert.equal(disconnect?.reasonCode, code);
+  }
+  await service.group("calm").sendToAll("still fine", { contentType: "text/plain" });
+  await until5s(() => bystander.received.length === 1, "the bystander's message");
+});

@@ -43,8 +43,9 @@ pub const MAX_PACKET_BYTES: usize = 1024 * 1024;
 /// QoS 1 and 2 publications a client may have unacknowledged towards the service; announced in
 /// CONNACK (MQTT 5); a client that exceeds it is disconnected.
 pub const RECEIVE_MAXIMUM: u16 = 100;
-/// Publications the service leaves unacknowledged towards a client that names no receive maximum.
-const DEFAULT_CLIENT_RECEIVE_MAXIMUM: u16 = 100;
+/// Most publications the service leaves unacknowledged towards a client (fewer when the client's
+/// receive maximum says so); more wait in the connection's queue.
+pub const MAX_OUTBOUND_INFLIGHT: u16 = 100;
 /// How long a new connection has to send its CONNECT.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The keep-alive range the service accepts (MQTT 3.1.1) or imposes (MQTT 5, as Server Keep Alive).
@@ -278,10 +279,7 @@ pub async fn run(
     subscriptions: HashMap::new(),
     inflight: HashMap::new(),
     next_pkid: 1,
-    client_receive_maximum: connect
-      .receive_maximum
-      .unwrap_or(DEFAULT_CLIENT_RECEIVE_MAXIMUM)
-      .max(1),
+    client_receive_maximum: outbound_window(&connect),
     awaiting_release: HashSet::new(),
     out: BytesMut::new(),
     pending_event: None,
@@ -364,6 +362,15 @@ pub async fn run(
   if let Some(upstream) = conn.upstream.get() {
     upstream.disconnected_with(outcome);
   }
+}
+
+/// How many QoS 1 / 2 publications may await the client's acknowledgement: its receive maximum,
+/// at most [`MAX_OUTBOUND_INFLIGHT`] (each is kept until acknowledged, to be sent again).
+fn outbound_window(connect: &Connect) -> u16 {
+  connect
+    .receive_maximum
+    .unwrap_or(MAX_OUTBOUND_INFLIGHT)
+    .clamp(1, MAX_OUTBOUND_INFLIGHT)
 }
 
 /// How long a session outlives its connection: MQTT 3.1.1 without clean session and MQTT 5 with a
@@ -1259,10 +1266,7 @@ impl Session {
       ip,
     } = resume;
     self.version = connect.version;
-    self.client_receive_maximum = connect
-      .receive_maximum
-      .unwrap_or(DEFAULT_CLIENT_RECEIVE_MAXIMUM)
-      .max(1);
+    self.client_receive_maximum = outbound_window(&connect);
     self.will = connect.will.clone();
     // The client is back before its will's delay ran out: the will is not sent.
     self.pending_will = None;
