@@ -403,3 +403,36 @@ test("bad input: a malformed or oversize packet ends the connection with its rea
   await service.group("calm").sendToAll("still fine", { contentType: "text/plain" });
   await until5s(() => bystander.received.length === 1, "the bystander's message");
 });
+
+test("over wss: MQTT 3.1.1 and 5.0 clients with TLS, REST sends from this package's client over HTTPS", async () => {
+  const fs = require("node:fs");
+  const os = require("node:os");
+  const path = require("node:path");
+  const secure = await startEmulator({ port: 0, tls: true });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "wps-mqtt-tls-"));
+  const caFile = path.join(dir, "ca.pem");
+  fs.writeFileSync(caFile, secure.certificate);
+  process.env.NODE_EXTRA_CA_CERTS = caFile;
+  try {
+    const ours = require("../index.js");
+    const rest = new ours.WebPubSubServiceClient(secure.connectionString, HUB);
+    const { url } = await rest.getClientAccessToken({ clientProtocol: "mqtt", roles: BOTH });
+    assert.match(url, /^wss:\/\/.*\/clients\/mqtt\/hubs\//);
+    for (const protocolVersion of [4, 5]) {
+      const client = await mqtt.connectAsync(url, { clientId: `tls${protocolVersion}`, protocolVersion, ca: secure.certificate, reconnectPeriod: 0 });
+      const received = [];
+      client.on("message", (topic, payload) => received.push([topic, payload.toString()]));
+      await client.subscribeAsync({ secure: { qos: 1 } });
+      await rest.group("secure").sendToAll(`over tls ${protocolVersion}`, { contentType: "text/plain" });
+      await until5s(() => received.length === 1, "the message over TLS");
+      assert.deepEqual(received, [["secure", `over tls ${protocolVersion}`]]);
+      await client.endAsync();
+    }
+    // Without trusting the certificate, the handshake fails.
+    await assert.rejects(mqtt.connectAsync(url, { clientId: "untrusting", reconnectPeriod: 0 }, false));
+  } finally {
+    delete process.env.NODE_EXTRA_CA_CERTS;
+    await secure.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
