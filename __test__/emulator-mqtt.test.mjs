@@ -106,6 +106,11 @@ test("MQTT and Web PubSub JSON clients in one group convert content types both w
   await device.subscribeAsync("room");
   const { url } = await service.getClientAccessToken({ roles: BOTH });
   const web = new WebPubSubClient(url);
+  // A raw WebSocket client in the group too (by its token): text frames for text and JSON, binary frames for bytes.
+  const raw = new WebSocket((await service.getClientAccessToken({ groups: ["room"] })).url);
+  const rawReceived = [];
+  raw.on("message", (data, isBinary) => rawReceived.push(isBinary ? [...data] : data.toString()));
+  await once(raw, "open");
   const webReceived = [];
   web.on("group-message", (e) => webReceived.push([e.message.dataType, e.message.data]));
   await web.start();
@@ -115,8 +120,10 @@ test("MQTT and Web PubSub JSON clients in one group convert content types both w
   await device.publishAsync("room", Buffer.from([9, 8]), { qos: 1 });
   await web.sendToGroup("room", "hello device", "text");
   await web.sendToGroup("room", { json: true }, "json");
-  await until5s(() => webReceived.length === 5 && device.received.length === 5, "five messages each");
+  await until5s(() => webReceived.length === 5 && device.received.length === 5 && rawReceived.length === 5, "five messages each");
   web.stop();
+  raw.close();
+  assert.deepEqual(rawReceived.slice(0, 3), ['{"t":21}', "plain", [9, 8]]);
   assert.deepEqual(webReceived.slice(0, 2), [
     ["json", { t: 21 }],
     ["text", "plain"],
@@ -434,5 +441,66 @@ test("over wss: MQTT 3.1.1 and 5.0 clients with TLS, REST sends from this packag
     delete process.env.NODE_EXTRA_CA_CERTS;
     await secure.close();
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("MQTT 5: subscription identifiers and message expiry reach subscribers; retain and topic aliases are refused", async () => {
+  const subscriber = await connect("subid");
+  await subscriber.subscribeAsync({ tagged: { qos: 1 } }, { properties: { subscriptionIdentifier: 7 } });
+  const publisher = await connect("expiring");
+  await publisher.publishAsync("tagged", "soon gone", { qos: 1, properties: { messageExpiryInterval: 60, userProperties: { k: "v" } } });
+  await until5s(() => subscriber.received.length === 1, "the tagged message");
+  const { properties } = subscriber.received[0].packet;
+  assert.deepEqual([properties.subscriptionIdentifier, { ...properties.userProperties }], [7, { k: "v" }]);
+  assert.ok(properties.messageExpiryInterval > 0 && properties.messageExpiryInterval <= 60);
+  const retaining = await connect("retaining");
+  const disconnect = once(retaining, "disconnect");
+  retaining.publish("tagged", "x", { qos: 0, retain: true });
+  assert.equal((await disconnect)[0].reasonCode, 0x9a);
+  // mqtt.js itself refuses a topic alias the CONNACK did not allow: sent raw.
+  const aliasing = await rawClient("aliasing", { version: 5 });
+  aliasing.send({ cmd: "publish", topic: "tagged", payload: "x", qos: 0, properties: { topicAlias: 1 } });
+  await once(aliasing.ws, "close");
+  assert.equal(aliasing.packets.find((p) => p.cmd === "disconnect")?.reasonCode, 0x94);
+});
+
+test("tokens in the Authorization header, and from :generateToken?clientType=mqtt over TLS", async () => {
+  const { token } = await service.getClientAccessToken({ clientProtocol: "mqtt", roles: BOTH });
+  const bare = `ws://127.0.0.1:${emulator.port}/clients/mqtt/hubs/${HUB}`;
+  const client = await mqtt.connectAsync(bare, {
+    clientId: "headerToken",
+    protocolVersion: 5,
+    reconnectPeriod: 0,
+    wsOptions: { headers: { Authorization: `Bearer ${token}` } },
+  });
+  assert.equal(await service.connectionExists("headerToken"), true);
+  await client.endAsync();
+
+  const secure = await startEmulator({ port: 0, tls: true, allowUnvalidatedEntraTokens: true });
+  try {
+    // A TokenCredential makes the SDK ask the service (:generateToken) instead of signing.
+    const credential = {
+      async getToken() {
+        const b64 = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
+        const now = Math.floor(Date.now() / 1000);
+        const token = [b64({ alg: "RS256", typ: "JWT" }), b64({ aud: "https://webpubsub.azure.com", iat: now, nbf: now, exp: now + 3600 }), "c2ln"].join(".");
+        return { token, expiresOnTimestamp: (now + 3600) * 1000 };
+      },
+    };
+    const fs = require("node:fs");
+    const os = require("node:os");
+    const path = require("node:path");
+    const caFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "wps-mqtt-gen-")), "ca.pem");
+    fs.writeFileSync(caFile, secure.certificate);
+    process.env.NODE_EXTRA_CA_CERTS = caFile;
+    const ours = require("../index.js");
+    const rest = new ours.WebPubSubServiceClient(`https://127.0.0.1:${secure.port}`, credential, HUB);
+    delete process.env.NODE_EXTRA_CA_CERTS;
+    const { url } = await rest.getClientAccessToken({ clientProtocol: "mqtt", userId: "generated" });
+    const generated = await mqtt.connectAsync(url, { clientId: "generated1", protocolVersion: 4, ca: secure.certificate, reconnectPeriod: 0 });
+    assert.equal(await rest.userExists("generated"), true);
+    await generated.endAsync();
+  } finally {
+    await secure.close();
   }
 });
