@@ -4,10 +4,14 @@
 //! protocols; REST sends to all, a user or a connection arrive on `$webpubsub/server/messages`.
 //!
 //! - [`packet`]: the packets of both versions, through `rumqttc`'s codecs;
+//! - [`admission`]: the CONNECT's checks and refusals, and the `connect` event's `mqtt` part;
+//! - [`content_type`]: MQTT 5 content types as the other protocols' data types, and back;
 //! - [`session`]: one task per session: CONNECT, subscriptions, QoS 1 and 2 in both directions,
 //!   keep-alive, and delivery of the hub's messages;
 //! - [`resume`]: sessions kept after their connection drops, for a later CONNECT to resume.
 
+pub mod admission;
+pub mod content_type;
 pub mod packet;
 pub mod resume;
 pub mod session;

@@ -10,20 +10,24 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::http::{header, HeaderMap, StatusCode};
-use base64::Engine;
+use axum::http::{header, HeaderMap};
 use bytes::BytesMut;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 use webpubsub_protocol::names;
 use webpubsub_protocol::payload::ContentKind;
 
+use super::admission::{
+  self, check_will, connect_body, decode_refusal, read_connect, refuse_by_handler, refuse_connect,
+  user_properties, ClientId, ConnectRefusal, CONNECT_TIMEOUT,
+};
+use super::content_type::{content_type, payload_kind};
 use super::packet::{
-  self, reason, ConnAckProperties, Connect, DecodeError, Incoming, Outgoing, Publish,
-  PublishProperties, Subscribe, Version, Will,
+  self, reason, ConnAckProperties, Connect, Incoming, Outgoing, Publish, PublishProperties,
+  Subscribe, Version, Will,
 };
 use super::resume::Resume;
-use crate::events::connect::{mqtt_refusal, ConnectError, ConnectRequest};
+use crate::events::connect::ConnectRequest;
 use crate::events::dispatcher::DeliveryError;
 use crate::events::settings::EventKind;
 use crate::events::upstream::{Carried, ConnectionInfo};
@@ -46,10 +50,6 @@ pub const RECEIVE_MAXIMUM: u16 = 100;
 /// Most publications the service leaves unacknowledged towards a client (fewer when the client's
 /// receive maximum says so); more wait in the connection's queue.
 pub const MAX_OUTBOUND_INFLIGHT: u16 = 100;
-/// How long a new connection has to send its CONNECT.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// The keep-alive range the service accepts (MQTT 3.1.1) or imposes (MQTT 5, as Server Keep Alive).
-const KEEP_ALIVE_SECONDS: std::ops::RangeInclusive<u16> = 1..=180;
 /// QoS of the service's own sends (REST), and of subscriptions made by REST or token groups.
 const SERVICE_QOS: u8 = 1;
 /// The topic of REST sends to all, to a user or to a connection.
@@ -60,11 +60,8 @@ const RESERVED_PREFIX: &str = "$webpubsub/";
 const EVENTS_PREFIX: &str = "$webpubsub/server/events/";
 /// Request and response headers carrying MQTT user properties to and from the event handler.
 const MQTT_HEADER_PREFIX: &str = "mqtt-";
-const MAX_CLIENT_ID_CHARS: usize = 128;
 /// The longest a session outlives its connection (the service keeps sessions up to 30 seconds).
 pub const MAX_SESSION_EXPIRY: Duration = Duration::from_secs(30);
-const MAX_WILL_TOPIC_CHARS: usize = 1024;
-const MAX_WILL_MESSAGE_BYTES: usize = 2000;
 /// The MQTT 5 DISCONNECT reason "disconnect with will message": a normal end that still sends the will.
 const DISCONNECT_WITH_WILL: u8 = 0x04;
 
@@ -131,13 +128,14 @@ pub async fn run(
       }
     };
   let version = connect.version;
-  let (client_id, assigned) = match client_id(&connect) {
-    Ok(id) => id,
-    Err(()) => {
-      let refusal = ConnectRefusal::Code(version, reason::CLIENT_IDENTIFIER_NOT_VALID);
-      refuse_connect(socket, refusal, &state).await;
-      return;
-    }
+  let Some(ClientId {
+    id: client_id,
+    assigned,
+  }) = admission::client_id(&connect)
+  else {
+    let refusal = ConnectRefusal::Code(version, reason::CLIENT_IDENTIFIER_NOT_VALID);
+    refuse_connect(socket, refusal, &state).await;
+    return;
   };
   if let Some(will) = &connect.will {
     if let Err(code) = check_will(will, version) {
@@ -145,20 +143,15 @@ pub async fn run(
       return;
     }
   }
-  let keep_alive = match (version, KEEP_ALIVE_SECONDS.contains(&connect.keep_alive)) {
-    (_, true) => connect.keep_alive,
-    // 0 (no keep-alive) and longer periods become the longest the service allows.
-    (Version::V5, false) => *KEEP_ALIVE_SECONDS.end(),
-    (Version::V311, false) => {
-      let reason = "The MQTT 3.1.1 keep-alive must be 1 to 180 seconds.";
-      close_socket(
-        socket,
-        Some((close_code::POLICY_VIOLATION, reason)),
-        &state.hard_stop,
-      )
-      .await;
-      return;
-    }
+  let Some(keep_alive) = admission::keep_alive(&connect) else {
+    let reason = "The MQTT 3.1.1 keep-alive must be 1 to 180 seconds.";
+    close_socket(
+      socket,
+      Some((close_code::POLICY_VIOLATION, reason)),
+      &state.hard_stop,
+    )
+    .await;
+    return;
   };
 
   let hub = state.hubs.hub(&hub_name);
@@ -400,242 +393,6 @@ async fn sleep_until_or_never(at: Option<Instant>) {
   match at {
     Some(at) => tokio::time::sleep_until(at.into()).await,
     None => std::future::pending().await,
-  }
-}
-
-/// Why a CONNECT is refused.
-enum ConnectRefusal {
-  /// A CONNACK with this code (MQTT 5 numbering), then close.
-  Code(Version, u8),
-  /// Close without CONNACK: the bytes are not an MQTT CONNECT.
-  Close(String),
-}
-
-async fn read_connect(
-  socket: &mut WebSocket,
-  buf: &mut BytesMut,
-) -> Result<Box<Connect>, ConnectRefusal> {
-  loop {
-    match packet::connect_level(buf) {
-      Ok(Some(level)) => {
-        let version = match level {
-          4 => Version::V311,
-          5 => Version::V5,
-          // Level 3 (MQTT 3.1) and unknown levels get the 3.1.1 refusal every version understands.
-          _ => {
-            return Err(ConnectRefusal::Code(
-              Version::V311,
-              reason::UNSUPPORTED_PROTOCOL_VERSION,
-            ))
-          }
-        };
-        match packet::decode(buf, version, MAX_PACKET_BYTES) {
-          Ok(Some(Incoming::Connect(connect))) => return Ok(connect),
-          Ok(Some(_)) => {
-            return Err(ConnectRefusal::Close(
-              "The first packet must be CONNECT.".to_owned(),
-            ))
-          }
-          Ok(None) => {}
-          Err(error) => return Err(ConnectRefusal::Code(version, decode_refusal(&error))),
-        }
-      }
-      Ok(None) => {}
-      Err(DecodeError::UnsupportedProtocol(_)) => {
-        return Err(ConnectRefusal::Code(
-          Version::V311,
-          reason::UNSUPPORTED_PROTOCOL_VERSION,
-        ))
-      }
-      Err(error) => return Err(ConnectRefusal::Close(error.to_string())),
-    }
-    if buf.len() > MAX_PACKET_BYTES {
-      return Err(ConnectRefusal::Close(
-        "The CONNECT packet is too large.".to_owned(),
-      ));
-    }
-    match socket.recv().await {
-      Some(Ok(Message::Binary(bytes))) => buf.extend_from_slice(&bytes),
-      Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-      Some(Ok(_)) => {
-        return Err(ConnectRefusal::Close(
-          "MQTT packets travel in binary frames.".to_owned(),
-        ))
-      }
-      Some(Err(_)) | None => return Err(ConnectRefusal::Close(String::new())),
-    }
-  }
-}
-
-fn decode_refusal(error: &DecodeError) -> u8 {
-  match error {
-    DecodeError::UnsupportedProtocol(_) => reason::UNSUPPORTED_PROTOCOL_VERSION,
-    DecodeError::TooLarge(_) => reason::PACKET_TOO_LARGE,
-    DecodeError::Malformed(_) => reason::MALFORMED_PACKET,
-  }
-}
-
-async fn refuse_connect(mut socket: WebSocket, refusal: ConnectRefusal, state: &SharedState) {
-  let close = match refusal {
-    ConnectRefusal::Code(version, code) => {
-      let mut out = BytesMut::new();
-      let connack = Outgoing::ConnAck {
-        session_present: false,
-        code,
-        properties: ConnAckProperties::default(),
-      };
-      packet::encode(connack, version, &mut out);
-      let _ = socket.send(Message::Binary(out.freeze())).await;
-      None
-    }
-    ConnectRefusal::Close(reason) if reason.is_empty() => None,
-    ConnectRefusal::Close(reason) => Some(reason),
-  };
-  let close = close
-    .as_deref()
-    .map(|reason| (close_code::POLICY_VIOLATION, reason));
-  close_socket(socket, close, &state.hard_stop).await;
-}
-
-/// The service's limits on a last will: a topic of 1 to 1,024 characters, not only whitespace, and
-/// at most 2,000 bytes of message; MQTT 5 clients may not ask for it to be retained.
-fn check_will(will: &Will, version: Version) -> Result<(), u8> {
-  let topic = &will.topic;
-  if topic.trim().is_empty()
-    || topic.chars().count() > MAX_WILL_TOPIC_CHARS
-    || topic.contains(['#', '+'])
-  {
-    return Err(reason::TOPIC_NAME_INVALID);
-  }
-  if will.payload.len() > MAX_WILL_MESSAGE_BYTES {
-    return Err(reason::PACKET_TOO_LARGE);
-  }
-  if will.retain && version == Version::V5 {
-    return Err(reason::RETAIN_NOT_SUPPORTED);
-  }
-  Ok(())
-}
-
-/// The `mqtt` part of the `connect` event's body.
-fn connect_body(connect: &Connect) -> Value {
-  let user_properties =
-    (connect.version == Version::V5).then(|| user_properties(&connect.user_properties));
-  let password = connect
-    .password
-    .as_ref()
-    .map(|password| base64::engine::general_purpose::STANDARD.encode(password));
-  json!({
-    "protocolVersion": connect.version.level(),
-    "cleanStart": connect.clean_start,
-    "username": connect.username,
-    "password": password,
-    "userProperties": user_properties,
-  })
-}
-
-fn user_properties(properties: &[(String, String)]) -> Value {
-  properties
-    .iter()
-    .map(|(name, value)| json!({ "name": name, "value": value }))
-    .collect()
-}
-
-/// Refuses a client the `connect` handler refused: its `mqtt.code` (a 3.1.1 return code or an
-/// MQTT 5 reason code, by the client's version), else one from the HTTP status.
-async fn refuse_by_handler(
-  mut socket: WebSocket,
-  version: Version,
-  error: ConnectError,
-  state: &SharedState,
-) {
-  let (code, reason, user_properties) = match &error {
-    ConnectError::Rejected(response) => {
-      let mqtt = mqtt_refusal(response);
-      let by_status = match response.status {
-        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => reason::NOT_AUTHORIZED,
-        _ => reason::UNSPECIFIED_ERROR,
-      };
-      let code = match (mqtt.code, version) {
-        (Some(code), Version::V311) => v311_return_code_as_reason(code),
-        (Some(code), Version::V5) => u8::try_from(code).unwrap_or(reason::UNSPECIFIED_ERROR),
-        (None, _) => by_status,
-      };
-      let properties = mqtt.user_properties.unwrap_or_default();
-      (
-        code,
-        mqtt.reason,
-        properties.into_iter().map(|p| (p.name, p.value)).collect(),
-      )
-    }
-    ConnectError::Failed(_) | ConnectError::InvalidAnswer(_) => {
-      (reason::UNSPECIFIED_ERROR, None, Vec::new())
-    }
-  };
-  let mut out = BytesMut::new();
-  let properties = ConnAckProperties {
-    reason,
-    user_properties,
-    ..ConnAckProperties::default()
-  };
-  let connack = Outgoing::ConnAck {
-    session_present: false,
-    code,
-    properties,
-  };
-  packet::encode(connack, version, &mut out);
-  let _ = socket.send(Message::Binary(out.freeze())).await;
-  close_socket(socket, None, &state.hard_stop).await;
-}
-
-/// A 3.1.1 CONNACK return code in the MQTT 5 numbering the encoder takes; one 3.1.1 does not
-/// define becomes "server unavailable".
-fn v311_return_code_as_reason(code: i64) -> u8 {
-  match code {
-    1 => reason::UNSUPPORTED_PROTOCOL_VERSION,
-    2 => reason::CLIENT_IDENTIFIER_NOT_VALID,
-    4 => 0x86,
-    5 => reason::NOT_AUTHORIZED,
-    _ => 0x88,
-  }
-}
-
-/// The connection id: the client id, or one the service assigns when it is empty (allowed in
-/// MQTT 5, and in 3.1.1 with a clean session). `Err` for an id the service does not accept.
-fn client_id(connect: &Connect) -> Result<(String, bool), ()> {
-  let id = &connect.client_id;
-  if id.is_empty() {
-    return match (connect.version, connect.clean_start) {
-      (Version::V311, false) => Err(()),
-      _ => Ok((crate::state::new_connection_id(), true)),
-    };
-  }
-  let valid = id.len() <= MAX_CLIENT_ID_CHARS && id.bytes().all(|b| b.is_ascii_alphanumeric());
-  if valid {
-    Ok((id.clone(), false))
-  } else {
-    Err(())
-  }
-}
-
-/// The MQTT 5 content type of a payload kind, and back (absent: binary, as for 3.1.1 clients).
-fn content_type(kind: ContentKind) -> &'static str {
-  match kind {
-    ContentKind::Json => "application/json",
-    ContentKind::Text => "text/plain",
-    ContentKind::Binary => "application/octet-stream",
-    ContentKind::Protobuf => "application/x-protobuf",
-  }
-}
-
-fn payload_kind(content_type: Option<&str>) -> ContentKind {
-  let essence = content_type
-    .and_then(|ct| ct.split(';').next())
-    .map(|ct| ct.trim().to_ascii_lowercase());
-  match essence.as_deref() {
-    Some("application/json") => ContentKind::Json,
-    Some("text/plain") => ContentKind::Text,
-    Some("application/x-protobuf") => ContentKind::Protobuf,
-    _ => ContentKind::Binary,
   }
 }
 
@@ -1308,62 +1065,5 @@ impl Session {
     if let Some((_, will)) = self.pending_will.take() {
       self.publish_will(will);
     }
-  }
-}
-
-#[cfg(test)]
-mod tests {
-  use super::*;
-
-  fn connect(version: Version, client_id: &str, clean_start: bool) -> Connect {
-    Connect {
-      version,
-      client_id: client_id.to_owned(),
-      clean_start,
-      keep_alive: 60,
-      session_expiry_interval: None,
-      receive_maximum: None,
-      maximum_packet_size: None,
-      user_properties: Vec::new(),
-      username: None,
-      password: None,
-      will: None,
-    }
-  }
-
-  #[test]
-  fn client_ids_are_alphanumeric_up_to_128_or_assigned_when_empty() {
-    assert_eq!(
-      client_id(&connect(Version::V5, "device1", true)),
-      Ok(("device1".to_owned(), false))
-    );
-    assert_eq!(
-      client_id(&connect(Version::V311, &"a".repeat(128), false)).map(|(_, a)| a),
-      Ok(false)
-    );
-    assert!(client_id(&connect(Version::V311, &"a".repeat(129), false)).is_err());
-    assert!(client_id(&connect(Version::V5, "with-dash", true)).is_err());
-    assert!(client_id(&connect(Version::V5, "", false))
-      .is_ok_and(|(id, assigned)| assigned && !id.is_empty()));
-    assert!(client_id(&connect(Version::V311, "", true)).is_ok_and(|(_, assigned)| assigned));
-    assert!(client_id(&connect(Version::V311, "", false)).is_err());
-  }
-
-  #[test]
-  fn content_types_map_to_payload_kinds_and_back() {
-    for kind in [
-      ContentKind::Json,
-      ContentKind::Text,
-      ContentKind::Binary,
-      ContentKind::Protobuf,
-    ] {
-      assert_eq!(payload_kind(Some(content_type(kind))), kind);
-    }
-    assert_eq!(
-      payload_kind(Some("application/json; charset=utf-8")),
-      ContentKind::Json
-    );
-    assert_eq!(payload_kind(None), ContentKind::Binary);
-    assert_eq!(payload_kind(Some("image/png")), ContentKind::Binary);
   }
 }
