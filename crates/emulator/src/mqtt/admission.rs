@@ -137,6 +137,7 @@ pub async fn refuse_connect(mut socket: WebSocket, refusal: ConnectRefusal, stat
 /// The service's limits on a last will: a topic of 1 to 1,024 characters, not only whitespace, and
 /// at most 2,000 bytes of message; MQTT 5 clients may not ask for it to be retained.
 pub fn check_will(will: &Will, version: Version) -> Result<(), u8> {
+  let will = &will.message;
   let topic = &will.topic;
   if topic.trim().is_empty()
     || topic.chars().count() > MAX_WILL_TOPIC_CHARS

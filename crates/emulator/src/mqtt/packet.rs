@@ -54,13 +54,10 @@ pub struct Publish {
 /// The last will of a CONNECT.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Will {
-  pub topic: String,
-  pub payload: Bytes,
-  pub qos: u8,
-  pub retain: bool,
+  /// The publication (packet id 0).
+  pub message: Publish,
   /// MQTT 5 will delay interval, in seconds.
   pub delay_interval: Option<u32>,
-  pub properties: PublishProperties,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -208,12 +205,16 @@ fn decode_v4(buf: &mut BytesMut, max_bytes: usize) -> Result<Option<Incoming>, D
       username: connect.login.as_ref().map(|login| login.username.clone()),
       password: connect.login.map(|login| login.password),
       will: connect.last_will.map(|will| Will {
-        topic: will.topic,
-        payload: will.message,
-        qos: will.qos as u8,
-        retain: will.retain,
+        message: Publish {
+          dup: false,
+          qos: will.qos as u8,
+          retain: will.retain,
+          topic: will.topic,
+          pkid: 0,
+          payload: will.message,
+          properties: PublishProperties::default(),
+        },
         delay_interval: None,
-        properties: PublishProperties::default(),
       }),
     })),
     v4::Packet::Publish(publish) => Incoming::Publish(Publish {
@@ -301,21 +302,27 @@ fn decode_v5(buf: &mut BytesMut, max_bytes: usize) -> Result<Option<Incoming>, D
           let properties = will.properties;
           let properties = properties.as_ref();
           Will {
-            topic: String::from_utf8_lossy(&will.topic).into_owned(),
-            payload: will.message,
-            qos: will.qos as u8,
-            retain: will.retain,
+            message: Publish {
+              dup: false,
+              qos: will.qos as u8,
+              retain: will.retain,
+              topic: String::from_utf8_lossy(&will.topic).into_owned(),
+              pkid: 0,
+              payload: will.message,
+              properties: properties.map_or_else(PublishProperties::default, |p| {
+                PublishProperties {
+                  payload_format_indicator: p.payload_format_indicator,
+                  message_expiry_interval: p.message_expiry_interval,
+                  topic_alias: None,
+                  response_topic: p.response_topic.clone(),
+                  correlation_data: p.correlation_data.clone(),
+                  user_properties: p.user_properties.clone(),
+                  subscription_identifiers: Vec::new(),
+                  content_type: p.content_type.clone(),
+                }
+              }),
+            },
             delay_interval: properties.and_then(|p| p.delay_interval),
-            properties: properties.map_or_else(PublishProperties::default, |p| PublishProperties {
-              payload_format_indicator: p.payload_format_indicator,
-              message_expiry_interval: p.message_expiry_interval,
-              topic_alias: None,
-              response_topic: p.response_topic.clone(),
-              correlation_data: p.correlation_data.clone(),
-              user_properties: p.user_properties.clone(),
-              subscription_identifiers: Vec::new(),
-              content_type: p.content_type.clone(),
-            }),
           }
         }),
       }))

@@ -825,31 +825,21 @@ impl Session {
 
   /// Sends the last will to its topic's group, if the client may send there.
   fn publish_will(&self, will: Will) {
-    if !self.conn.allows(GroupAction::Send, &will.topic)
-      || names::validate_group(&will.topic).is_err()
+    let message = will.message;
+    if !self.conn.allows(GroupAction::Send, &message.topic)
+      || names::validate_group(&message.topic).is_err()
     {
+      let refused = format!(
+        "The MQTT client may not publish its will to '{}'.",
+        message.topic
+      );
       let record = self
-        .record(
-          Level::Warning,
-          "WillRefused",
-          format!(
-            "The MQTT client may not publish its will to '{}'.",
-            will.topic
-          ),
-        )
-        .group(&will.topic);
+        .record(Level::Warning, "WillRefused", refused)
+        .group(&message.topic);
       self.state.tracer.record(record);
       return;
     }
-    self.send_to_group(&Publish {
-      dup: false,
-      qos: will.qos,
-      retain: false,
-      topic: will.topic,
-      pkid: 0,
-      payload: will.payload,
-      properties: will.properties,
-    });
+    self.send_to_group(&message);
   }
 
   /// Queues the PUBLISH of a hub message, unless it is the client's own on a no-local subscription.
