@@ -97,6 +97,8 @@ test("listen prints what send, group and close deliver; exists reflects the live
   const listener = spawn(process.execPath, [cli, "listen", "--hub", "chat", "--user", "ann", "--group", "g1"], {
     env: { ...process.env, WEB_PUBSUB_CONNECTION_STRING: connectionString },
   });
+  // Listened for now: the listener may have exited by the time the test gets to wait for it.
+  const exited = once(listener, "exit");
   listener.stdout.setEncoding("utf8");
   const [, connectionId] = await waitForLine(listener.stdout, /connected as (\w+) \(user ann\)/);
 
@@ -133,7 +135,7 @@ test("listen prints what send, group and close deliver; exists reflects the live
   const closed = waitForLine(listener.stdout, /disconnected: bye/);
   assert.equal((await run(["close", "--hub", "chat", "--connection", connectionId, "--reason", "bye"])).code, 0);
   await closed;
-  await new Promise((resolve) => listener.once("exit", resolve));
+  await exited;
 });
 
 test("errors are one line on stderr with a non-zero exit", async () => {
