@@ -275,7 +275,7 @@ function residentMiB(pid) {
 // tungstenite copied every frame into a per-connection write buffer that kept the largest frame's size: one 1 MiB
 // broadcast took about 1 MiB per connection and kept it while the clients stayed connected. Reliable clients (which
 // here never acknowledge, so their replay buffers keep the frame) got a private copy with their sequence id.
-test("a 1 MiB broadcast shares its payload with raw, JSON and reliable clients: at most 0.25 MiB per connection at the peak, 16 KiB kept", async () => {
+test("a 1 MiB broadcast shares its payload with raw, JSON and reliable clients: at most 0.25 MiB per connection at the peak, 32 KiB kept", async () => {
   const script = `
     const { startEmulator } = require(${JSON.stringify(require.resolve("../emulator.js"))});
     startEmulator({ port: 0 }).then((emulator) => {
@@ -311,7 +311,9 @@ test("a 1 MiB broadcast shares its payload with raw, JSON and reliable clients: 
       const kept = residentMiB(child.pid) - before;
       const perConnection = (mib) => `${((mib * 1024) / CLIENTS).toFixed(1)} KiB per connection`;
       assert.ok(peak - before <= 0.25 * CLIENTS, `${protocol ?? "raw"} peak: ${perConnection(peak - before)}`);
-      assert.ok(kept <= (16 * CLIENTS) / 1024, `${protocol ?? "raw"} kept: ${perConnection(kept)}`);
+      // Reliable clients keep the message in their replay buffers until they acknowledge it (these never do): 10 KiB
+      // per connection here, 16 on a loaded machine; the copy this guards against kept 1,028 KiB.
+      assert.ok(kept <= (32 * CLIENTS) / 1024, `${protocol ?? "raw"} kept: ${perConnection(kept)}`);
       for (const client of clients) client.terminate();
     }
   } finally {

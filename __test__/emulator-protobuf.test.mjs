@@ -236,6 +236,8 @@ test("data keeps its type from protobuf to protobuf, JSON and raw clients, and b
     json.socket.send(JSON.stringify({ type: "sendToGroup", group: "mix", dataType: "json", data: { b: true } }));
     const base64Any = Buffer.from(Any.encode(packReading(5)).finish()).toString("base64");
     json.socket.send(JSON.stringify({ type: "sendToGroup", group: "mix", dataType: "protobuf", data: base64Any }));
+    // The REST send goes after the two client messages arrived: they travel by different paths.
+    await until(() => subscriber.received.slice(from).filter(isData).length === 2);
     await service.group("mix").sendToAll(Buffer.from([9]));
     await until(() => subscriber.received.slice(from).filter(isData).length === 3);
     const [fromJson, fromJsonProtobuf, fromRest] = subscriber.received
