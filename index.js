@@ -10,7 +10,7 @@ const { payloadOf } = require("./lib/message");
 const { invoke } = require("./lib/call");
 const { interpret } = require("./lib/response");
 const { pagedIterator } = require("./lib/paging");
-const { clientLog, Redactor } = require("./lib/logging");
+const { clientLog } = require("./lib/logging");
 const { traced, attemptSpans } = require("./lib/tracing");
 
 const API_VERSION = "2024-12-01";
@@ -95,15 +95,11 @@ class WebPubSubServiceClient {
   #usesTokenCredential = false;
   #log;
   #logging = false;
-  #loggingOptions;
-  #urlRedactor;
-  #redactor = () => (this.#urlRedactor ??= new Redactor(this.#loggingOptions));
 
   constructor(endpointOrConnectionString, credsOrHubName, hubNameOrOpts, opts) {
     this.apiVersion = API_VERSION;
     const options = typeof credsOrHubName === "object" ? opts : hubNameOrOpts;
     this.#log = clientLog(options);
-    this.#loggingOptions = options?.loggingOptions;
     if (typeof credsOrHubName === "object") {
       this.hubName = hubNameOrOpts;
       this.#credential = credsOrHubName;
@@ -152,7 +148,7 @@ class WebPubSubServiceClient {
         this.#logging = true;
       }
     }
-    const spans = attemptSpans(options, this.#redactor);
+    const spans = attemptSpans(options, this.#log.redactor);
     const record = await invoke(this.#client(), op, body, options, wantHeaders, spans);
     // The hot path: a success nobody inspects builds no response objects.
     if (record.ok && !wantHeaders && flatOf === voidFlat) return { body: undefined };

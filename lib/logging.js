@@ -104,20 +104,23 @@ class Redactor {
 
 /**
  * The logger of one client. `enabled()` is checked per call (the first check loads @azure/logger, when installed);
- * `onAttempt` receives the native attempt events.
+ * `onAttempt` receives the native attempt events; `redactor()` gives its redaction rules.
  */
 function clientLog(options = {}) {
   const { loggingOptions, allowInsecureConnection: insecure } = options;
-  let redactor; // built at the first event: most clients never log
+  let built; // built at the first use: most clients never log or trace
+  const redactor = () => (built ??= new Redactor(loggingOptions));
   return {
     enabled: () => sharedSink()?.enabled() ?? false,
+    /** The client's redaction rules, which its trace spans' `http.url` follows too. */
+    redactor,
     onAttempt(event) {
       const out = sharedSink();
-      redactor ??= new Redactor(loggingOptions);
+      const redact = redactor();
       if (event.kind === "request") {
-        const headers = redactor.headers(event.headers);
+        const headers = redact.headers(event.headers);
         const request = {
-          url: redactor.url(event.url),
+          url: redact.url(event.url),
           method: event.method,
           headers,
           timeout: 0,
@@ -133,10 +136,10 @@ function clientLog(options = {}) {
         out.write(`Request: ${JSON.stringify(request, null, 2)}`);
       } else {
         out.write(`Response status code: ${event.status}`);
-        out.write(`Headers: ${JSON.stringify(redactor.headers(event.headers), null, 2)}`);
+        out.write(`Headers: ${JSON.stringify(redact.headers(event.headers), null, 2)}`);
       }
     },
   };
 }
 
-module.exports = { clientLog, Redactor };
+module.exports = { clientLog };

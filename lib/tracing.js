@@ -6,6 +6,7 @@
 
 const { optionalRequire } = require("./optional");
 const { failureError } = require("./call");
+const { HttpHeaders } = require("./response");
 
 const NAMESPACE = "Microsoft.WebPubSub";
 /** Marks the options of an operation whose span records: its attempts get spans. */
@@ -67,11 +68,6 @@ async function inSpan(client, span, options, operation) {
   }
 }
 
-function headerOf(flat, name) {
-  for (let i = 0; i + 1 < flat?.length; i += 2) if (flat[i].toLowerCase() === name) return flat[i + 1];
-  return undefined;
-}
-
 /**
  * The spans of one call's HTTP attempts, or null when the operation's span does not record. `onAttempt` is the
  * native call's trace callback; `answered(record)` / `failed(error)` end the attempt still open when the call ends.
@@ -96,7 +92,7 @@ function attemptSpans(options, redactor) {
   const answered = (record) =>
     end((span) => {
       span.setAttribute("http.status_code", record.status);
-      const serviceRequestId = headerOf(record.headers, "x-ms-request-id");
+      const serviceRequestId = new HttpHeaders(record.headers).get("x-ms-request-id");
       if (serviceRequestId) span.setAttribute("serviceRequestId", serviceRequestId);
       if (record.status >= 400) span.setStatus({ status: "error" });
     });

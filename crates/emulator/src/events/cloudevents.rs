@@ -77,9 +77,7 @@ impl CloudEvent<'_> {
     );
     headers
   }
-}
 
-impl CloudEvent<'_> {
   fn source(&self) -> String {
     match self.physical_connection_id {
       Some(physical) => format!(

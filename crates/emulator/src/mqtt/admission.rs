@@ -42,10 +42,17 @@ pub fn keep_alive(connect: &Connect) -> Option<u16> {
 
 /// Why a CONNECT is refused.
 pub enum ConnectRefusal {
-  /// A CONNACK with this code (MQTT 5 numbering), then close.
-  Code(Version, u8),
+  /// A CONNACK with this code (MQTT 5 numbering) and properties, then close.
+  ConnAck(Version, u8, ConnAckProperties),
   /// Close without CONNACK: the bytes are not an MQTT CONNECT.
   Close(String),
+}
+
+impl ConnectRefusal {
+  /// A CONNACK with `code` and nothing more.
+  pub fn code(version: Version, code: u8) -> Self {
+    Self::ConnAck(version, code, ConnAckProperties::default())
+  }
 }
 
 pub async fn read_connect(
@@ -60,7 +67,7 @@ pub async fn read_connect(
           5 => Version::V5,
           // Level 3 (MQTT 3.1) and unknown levels get the 3.1.1 refusal every version understands.
           _ => {
-            return Err(ConnectRefusal::Code(
+            return Err(ConnectRefusal::code(
               Version::V311,
               reason::UNSUPPORTED_PROTOCOL_VERSION,
             ))
@@ -74,12 +81,12 @@ pub async fn read_connect(
             ))
           }
           Ok(None) => {}
-          Err(error) => return Err(ConnectRefusal::Code(version, decode_refusal(&error))),
+          Err(error) => return Err(ConnectRefusal::code(version, decode_refusal(&error))),
         }
       }
       Ok(None) => {}
       Err(DecodeError::UnsupportedProtocol(_)) => {
-        return Err(ConnectRefusal::Code(
+        return Err(ConnectRefusal::code(
           Version::V311,
           reason::UNSUPPORTED_PROTOCOL_VERSION,
         ))
@@ -114,12 +121,12 @@ pub fn decode_refusal(error: &DecodeError) -> u8 {
 
 pub async fn refuse_connect(mut socket: WebSocket, refusal: ConnectRefusal, state: &SharedState) {
   let close = match refusal {
-    ConnectRefusal::Code(version, code) => {
+    ConnectRefusal::ConnAck(version, code, properties) => {
       let mut out = BytesMut::new();
       let connack = Outgoing::ConnAck {
         session_present: false,
         code,
-        properties: ConnAckProperties::default(),
+        properties,
       };
       packet::encode(connack, version, &mut out);
       let _ = socket.send(Message::Binary(out.freeze())).await;
@@ -178,15 +185,10 @@ pub fn user_properties(properties: &[(String, String)]) -> Value {
     .collect()
 }
 
-/// Refuses a client the `connect` handler refused: its `mqtt.code` (a 3.1.1 return code or an
+/// The refusal of a client the `connect` handler refused: its `mqtt.code` (a 3.1.1 return code or an
 /// MQTT 5 reason code, by the client's version), else one from the HTTP status.
-pub async fn refuse_by_handler(
-  mut socket: WebSocket,
-  version: Version,
-  error: ConnectError,
-  state: &SharedState,
-) {
-  let (code, reason, user_properties) = match &error {
+pub fn handler_refusal(version: Version, error: &ConnectError) -> ConnectRefusal {
+  let (code, reason, user_properties) = match error {
     ConnectError::Rejected(response) => {
       let mqtt = mqtt_refusal(response);
       let by_status = match response.status {
@@ -209,20 +211,12 @@ pub async fn refuse_by_handler(
       (reason::UNSPECIFIED_ERROR, None, Vec::new())
     }
   };
-  let mut out = BytesMut::new();
   let properties = ConnAckProperties {
     reason,
     user_properties,
     ..ConnAckProperties::default()
   };
-  let connack = Outgoing::ConnAck {
-    session_present: false,
-    code,
-    properties,
-  };
-  packet::encode(connack, version, &mut out);
-  let _ = socket.send(Message::Binary(out.freeze())).await;
-  close_socket(socket, None, &state.hard_stop).await;
+  ConnectRefusal::ConnAck(version, code, properties)
 }
 
 /// A 3.1.1 CONNACK return code in the MQTT 5 numbering the encoder takes; one 3.1.1 does not

@@ -144,16 +144,11 @@ pub fn connect_level(buf: &[u8]) -> Result<Option<u8>, DecodeError> {
       "the first packet must be CONNECT".to_owned(),
     ));
   }
-  let mut at = 1;
-  loop {
-    match buf.get(at) {
-      None => return Ok(None),
-      Some(byte) if at > 4 || byte & 0x80 == 0 => break,
-      Some(_) => at += 1,
-    }
-  }
+  let Some((_, length_bytes)) = remaining_length(&buf[1..]) else {
+    return Ok(None);
+  };
   // After the remaining length: the protocol name (length-prefixed) and the level.
-  let name = at + 1;
+  let name = 1 + length_bytes;
   let Some(length) = buf.get(name..name + 2) else {
     return Ok(None);
   };
@@ -164,6 +159,46 @@ pub fn connect_level(buf: &[u8]) -> Result<Option<u8>, DecodeError> {
     // MQTT 3.1 ("MQIsdp", level 3) and anything else.
     Some(rest) => Err(DecodeError::UnsupportedProtocol(rest[length])),
   }
+}
+
+/// A fixed header's remaining length (the value and the bytes it takes) at the start of `bytes`;
+/// `None` while incomplete. A fifth byte is not read: the decoder refuses such a length.
+fn remaining_length(bytes: &[u8]) -> Option<(usize, usize)> {
+  let mut value = 0;
+  for (at, byte) in bytes.iter().take(4).enumerate() {
+    value |= usize::from(byte & 0x7F) << (7 * at);
+    if byte & 0x80 == 0 || at == 3 {
+      return Some((value, at + 1));
+    }
+  }
+  None
+}
+
+fn put_remaining_length(buf: &mut BytesMut, mut value: usize) {
+  loop {
+    let byte = (value % 128) as u8;
+    value /= 128;
+    if value == 0 {
+      buf.extend_from_slice(&[byte]);
+      return;
+    }
+    buf.extend_from_slice(&[byte | 0x80]);
+  }
+}
+
+/// Appends a PUBLISH without its payload and returns the payload, which follows it on the wire: a
+/// large payload shared by many receivers is then sent from its one copy (`rumqttc` writes packets
+/// whole, and does not expose its remaining-length encoding, hence the few lines above).
+pub fn encode_publish_head(mut publish: Publish, version: Version, buf: &mut BytesMut) -> Bytes {
+  let payload = std::mem::take(&mut publish.payload);
+  let mut empty = BytesMut::new();
+  encode(Outgoing::Publish(publish), version, &mut empty);
+  let (length, length_bytes) =
+    remaining_length(&empty[1..]).expect("an encoded packet has its remaining length");
+  buf.extend_from_slice(&empty[..1]);
+  put_remaining_length(buf, length + payload.len());
+  buf.extend_from_slice(&empty[1 + length_bytes..]);
+  payload
 }
 
 /// Reads one packet from the front of `buf` (removing it), or `Ok(None)` when `buf` holds only part
@@ -778,6 +813,31 @@ mod tests {
       })))
     ));
     assert!(buf.is_empty());
+  }
+
+  #[test]
+  fn a_publish_head_and_its_payload_make_the_whole_packet() {
+    for (version, size) in [
+      (Version::V311, 10),
+      (Version::V5, 100),
+      (Version::V5, 200_000),
+    ] {
+      let publish = Publish {
+        dup: false,
+        qos: 1,
+        retain: false,
+        topic: "t".to_owned(),
+        pkid: 7,
+        payload: Bytes::from(vec![5; size]),
+        properties: PublishProperties::default(),
+      };
+      let mut whole = BytesMut::new();
+      encode(Outgoing::Publish(publish.clone()), version, &mut whole);
+      let mut head = BytesMut::new();
+      let payload = encode_publish_head(publish, version, &mut head);
+      head.extend_from_slice(&payload);
+      assert_eq!(head, whole, "{version:?}, {size} bytes");
+    }
   }
 
   #[test]

@@ -11,14 +11,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::http::{header, HeaderMap};
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 use webpubsub_protocol::names;
 use webpubsub_protocol::payload::ContentKind;
 
 use super::admission::{
-  self, check_will, connect_body, decode_refusal, read_connect, refuse_by_handler, refuse_connect,
+  self, check_will, connect_body, decode_refusal, handler_refusal, read_connect, refuse_connect,
   user_properties, ClientId, ConnectRefusal, CONNECT_TIMEOUT,
 };
 use super::content_type::{content_type, payload_kind};
@@ -40,7 +40,7 @@ use crate::state::{
 use crate::trace::{Category, Level, TraceRecord};
 use crate::ws::connection::{close_code, close_socket};
 use crate::ws::handshake::NewClient;
-use crate::ws::socket::WebSocket;
+use crate::ws::socket::{Frame, Spliced, WebSocket, DIRECT_WRITE_BYTES};
 
 /// Largest packet a client may send (the service's message size limit); announced in CONNACK.
 pub const MAX_PACKET_BYTES: usize = 1024 * 1024;
@@ -60,6 +60,9 @@ const RESERVED_PREFIX: &str = "$webpubsub/";
 const EVENTS_PREFIX: &str = "$webpubsub/server/events/";
 /// Request and response headers carrying MQTT user properties to and from the event handler.
 const MQTT_HEADER_PREFIX: &str = "mqtt-";
+/// The close reason of a connection whose client id connected again: MQTT clients get it as the
+/// DISCONNECT reason "session taken over".
+const SESSION_TAKEN_OVER: &str = "SessionTakenOver";
 /// The longest a session outlives its connection (the service keeps sessions up to 30 seconds).
 pub const MAX_SESSION_EXPIRY: Duration = Duration::from_secs(30);
 /// The MQTT 5 DISCONNECT reason "disconnect with will message": a normal end that still sends the will.
@@ -133,13 +136,13 @@ pub async fn run(
     assigned,
   }) = admission::client_id(&connect)
   else {
-    let refusal = ConnectRefusal::Code(version, reason::CLIENT_IDENTIFIER_NOT_VALID);
+    let refusal = ConnectRefusal::code(version, reason::CLIENT_IDENTIFIER_NOT_VALID);
     refuse_connect(socket, refusal, &state).await;
     return;
   };
   if let Some(will) = &connect.will {
     if let Err(code) = check_will(will, version) {
-      refuse_connect(socket, ConnectRefusal::Code(version, code), &state).await;
+      refuse_connect(socket, ConnectRefusal::code(version, code), &state).await;
       return;
     }
   }
@@ -188,7 +191,7 @@ pub async fn run(
           match Roles::parse(&roles) {
             Ok(roles) => client.roles = roles,
             Err(_) => {
-              let refusal = ConnectRefusal::Code(version, reason::UNSPECIFIED_ERROR);
+              let refusal = ConnectRefusal::code(version, reason::UNSPECIFIED_ERROR);
               refuse_connect(socket, refusal, &state).await;
               return;
             }
@@ -203,7 +206,7 @@ pub async fn run(
       }
       Ok(None) => {}
       Err(error) => {
-        refuse_by_handler(socket, version, error, &state).await;
+        refuse_connect(socket, handler_refusal(version, &error), &state).await;
         return;
       }
     }
@@ -230,7 +233,7 @@ pub async fn run(
   }
   // A client connecting with the id of a live connection takes its place.
   if let Some(previous) = hub.connection(&client_id) {
-    previous.close_immediately(close_code::POLICY_VIOLATION, "SessionTakenOver");
+    previous.close_immediately(close_code::POLICY_VIOLATION, SESSION_TAKEN_OVER);
     hub.remove_if_current(&previous);
   }
   let (conn, mut outbound) = Connection::new(ConnectionInit {
@@ -253,11 +256,8 @@ pub async fn run(
 
   let properties = ConnAckProperties {
     assigned_client_id: assigned.then(|| conn.id.clone()),
-    server_keep_alive: (keep_alive != connect.keep_alive).then_some(keep_alive),
-    receive_maximum: Some(RECEIVE_MAXIMUM),
-    maximum_packet_size: u32::try_from(MAX_PACKET_BYTES).ok(),
-    reason: None,
     user_properties: connack_user_properties,
+    ..accepted(&connect, keep_alive)
   };
   let connack = Outgoing::ConnAck {
     session_present: false,
@@ -274,6 +274,7 @@ pub async fn run(
     next_pkid: 1,
     client_receive_maximum: outbound_window(&connect),
     awaiting_release: HashSet::new(),
+    frames: Vec::new(),
     out: BytesMut::new(),
     pending_event: None,
     will: connect.will.clone(),
@@ -308,7 +309,7 @@ pub async fn run(
     if let Ending::TakenOver(resume) = ending {
       let taken = Ending::Refused {
         code: reason::SESSION_TAKEN_OVER,
-        reason: "SessionTakenOver".to_owned(),
+        reason: SESSION_TAKEN_OVER.to_owned(),
       };
       session.close_transport(socket, taken, false).await;
       (socket, buf, keep_alive) = session.resume(*resume, &mut expiry);
@@ -354,6 +355,17 @@ pub async fn run(
   session.publish_pending_will();
   if let Some(upstream) = conn.upstream.get() {
     upstream.disconnected_with(outcome);
+  }
+}
+
+/// The CONNACK properties of an accepted CONNECT: the service's limits, and the keep-alive when it
+/// is not the client's.
+fn accepted(connect: &Connect, keep_alive: u16) -> ConnAckProperties {
+  ConnAckProperties {
+    server_keep_alive: (keep_alive != connect.keep_alive).then_some(keep_alive),
+    receive_maximum: Some(RECEIVE_MAXIMUM),
+    maximum_packet_size: u32::try_from(MAX_PACKET_BYTES).ok(),
+    ..ConnAckProperties::default()
   }
 }
 
@@ -407,7 +419,8 @@ struct Session {
   client_receive_maximum: u16,
   /// Inbound QoS 2 publications delivered and waiting for the client's PUBREL.
   awaiting_release: HashSet<u16>,
-  /// Encoded packets not yet written.
+  /// Encoded packets not yet written: whole frames, then the bytes of the next one.
+  frames: Vec<Frame>,
   out: BytesMut,
   /// A user event just published, for the serve loop to hand to the event handler.
   pending_event: Option<(String, Publish)>,
@@ -419,23 +432,39 @@ struct Session {
 
 impl Session {
   fn record(&self, level: Level, event: &'static str, message: String) -> TraceRecord {
-    let mut record = TraceRecord::new(Category::Connectivity, level, event, message)
-      .hub(&self.conn.hub)
-      .connection(&self.conn.id, self.conn.user_id.as_deref());
-    record.subprotocol = self.conn.protocol.clone();
-    record
+    TraceRecord::new(Category::Connectivity, level, event, message).client(&self.conn)
   }
 
   fn queue(&mut self, packet: Outgoing) {
-    packet::encode(packet, self.version, &mut self.out);
+    match packet {
+      // A large payload is sent from the message's shared bytes: the frame is the packets queued
+      // so far and this one's head, spliced before it.
+      Outgoing::Publish(publish) if publish.payload.len() >= DIRECT_WRITE_BYTES => {
+        let body = packet::encode_publish_head(publish, self.version, &mut self.out);
+        self.frames.push(Frame::Spliced(Spliced {
+          text: false,
+          head: self.out.split().freeze(),
+          body,
+          tail: Bytes::new(),
+        }));
+      }
+      packet => packet::encode(packet, self.version, &mut self.out),
+    }
   }
 
   async fn flush(&mut self, socket: &mut WebSocket) -> Result<(), ()> {
-    if self.out.is_empty() {
+    if !self.out.is_empty() {
+      self
+        .frames
+        .push(Message::Binary(self.out.split().freeze()).into());
+    }
+    if self.frames.is_empty() {
       return Ok(());
     }
-    let bytes = self.out.split().freeze();
-    socket.send(Message::Binary(bytes)).await.map_err(|_| ())
+    for frame in self.frames.drain(..) {
+      socket.feed(frame).await.map_err(|_| ())?;
+    }
+    socket.flush().await.map_err(|_| ())
   }
 
   async fn serve(
@@ -511,7 +540,7 @@ impl Session {
         },
         () = closed_by_service.cancelled() => {
           let reason = self.conn.close_status().map(|(_, reason)| reason.clone()).unwrap_or_default();
-          let code = if reason == "SessionTakenOver" { reason::SESSION_TAKEN_OVER } else { reason::ADMINISTRATIVE_ACTION };
+          let code = if reason == SESSION_TAKEN_OVER { reason::SESSION_TAKEN_OVER } else { reason::ADMINISTRATIVE_ACTION };
           return Ending::Refused { code, reason };
         }
         () = tokio::time::sleep_until(deadline.into()) => {
@@ -862,13 +891,12 @@ impl Session {
     let granted = subscription.map_or(SERVICE_QOS, |s| s.qos);
     let qos = sent_qos.min(granted);
     let mut properties = match (&msg.mqtt, self.version) {
-      (_, Version::V311) => PublishProperties::default(),
       (Some(origin), Version::V5) => PublishProperties {
         topic_alias: None,
         subscription_identifiers: Vec::new(),
         ..origin.properties.clone()
       },
-      (None, Version::V5) => PublishProperties::default(),
+      _ => PublishProperties::default(),
     };
     if self.version == Version::V5 {
       if properties.content_type.is_none() {
@@ -1018,12 +1046,7 @@ impl Session {
     // The client is back before its will's delay ran out: the will is not sent.
     self.pending_will = None;
     *expiry = session_expiry(&connect);
-    let properties = ConnAckProperties {
-      server_keep_alive: (keep_alive != connect.keep_alive).then_some(keep_alive),
-      receive_maximum: Some(RECEIVE_MAXIMUM),
-      maximum_packet_size: u32::try_from(MAX_PACKET_BYTES).ok(),
-      ..ConnAckProperties::default()
-    };
+    let properties = accepted(&connect, keep_alive);
     self.queue(Outgoing::ConnAck {
       session_present: true,
       code: reason::SUCCESS,

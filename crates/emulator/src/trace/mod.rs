@@ -194,6 +194,15 @@ impl TraceRecord {
     self
   }
 
+  /// The hub, connection, user and subprotocol of a client connection.
+  pub fn client(self, conn: &crate::state::Connection) -> Self {
+    let mut record = self
+      .hub(&conn.hub)
+      .connection(&conn.id, conn.user_id.as_deref());
+    record.subprotocol = conn.protocol.clone();
+    record
+  }
+
   pub fn group(mut self, group: &str) -> Self {
     self.group = Some(group.to_owned());
     self

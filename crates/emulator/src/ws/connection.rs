@@ -388,11 +388,7 @@ impl Session {
     event: &'static str,
     message: String,
   ) -> TraceRecord {
-    let mut record = TraceRecord::new(category, level, event, message)
-      .hub(&self.conn.hub)
-      .connection(&self.conn.id, self.conn.user_id.as_deref());
-    record.subprotocol = self.conn.protocol.clone();
-    record
+    TraceRecord::new(category, level, event, message).client(&self.conn)
   }
 
   fn trace_ending(&self, ending: &Ending) {

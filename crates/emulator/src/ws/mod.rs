@@ -177,10 +177,8 @@ fn connect(
         "ConnectionStarted",
         "The client connected.",
       )
-      .hub(&opened.hub)
-      .connection(&opened.id, opened.user_id.as_deref());
+      .client(&opened);
       record.ip = ip;
-      record.subprotocol = opened.protocol.clone();
       state.tracer.record(record);
       if let Some(upstream) = opened.upstream.get() {
         upstream.connected();
